@@ -1,0 +1,1 @@
+"""Measure, store, render: `python -m bench all`. No workflow framework is imported here."""

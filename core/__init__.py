@@ -1,0 +1,4 @@
+"""The Titanic pipeline as plain functions: no workflow framework is imported here."""
+
+STEPS = ("load", "preprocess", "train", "predict", "evaluate")
+FORMATS = ("csv", "pickle", "parquet")

@@ -1,0 +1,35 @@
+"""What `bench` needs to know to run the plain-Python baseline (stdlib only; see bench/contract.md)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+NAME = "baseline"
+MODES = {
+    "files": "plain function calls, artefacts handed over as files through core.io",
+    "memory": "plain function calls, artefacts handed over as values (the lower bound)",
+}
+FORMAT_MODES = {"files"}
+SOURCE_FILES = ("core/baseline.py",)
+TOOL_HOME: tuple[str, ...] = ()
+SERVICES: dict[str, str] = {}
+
+
+def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None = None,
+            service_url: str | None = None) -> list[str]:
+    argv = [sys.executable, "-m", "core.baseline", "--workdir", str(workdir),
+            "--handoff", mode, "--format", fmt, "--scale", str(scale)]
+    return argv + (["--data", data] if data else [])
+
+
+def environment(workdir: Path, mode: str, *, service_url: str | None = None) -> dict[str, str]:
+    return {}
+
+
+def dag_command(workdir: Path, mode: str) -> list[str] | None:
+    return None  # a plain script has no DAG of its own to report
+
+
+def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int,
+                      data: str | None = None) -> list[list[str]]:
+    return []  # the baseline always starts from the beginning: rerunning is the recovery

@@ -1,0 +1,57 @@
+"""The command-line options every pipeline command shares, and the one-line error contract."""
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+
+from core import FORMATS
+from core.errors import UserError
+from core.params import Params
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's usage dump is noise; keep the one-line contract
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _scale(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def parser(prog: str, description: str) -> argparse.ArgumentParser:
+    p = _Parser(prog=prog, description=description)
+    p.add_argument("--workdir", required=True, type=Path,
+                   help="working directory: staged input, artefacts and all tool state")
+    p.add_argument("--data", default=None,
+                   help="CSV of passengers (OpenML or Kaggle column names); "
+                        "default: the Titanic copy shipped with scikit-learn")
+    p.add_argument("--format", default=Params.format, choices=FORMATS,
+                   help="format of tabular artefacts handed over as files (default %(default)s)")
+    p.add_argument("--scale", default=1, type=_scale,
+                   help="row multiplier for the training data, applied after the split")
+    return p
+
+
+def params_from(args) -> Params:
+    return Params(format=args.format, scale=args.scale)
+
+
+def guarded(main):
+    """Turn UserError into `prog: error: ...` on one line and exit status 2."""
+    @functools.wraps(main)
+    def run(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except UserError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+    return run
