@@ -65,8 +65,7 @@ def read_table(step: str, path: str | os.PathLike, fmt: str) -> pd.DataFrame:
     with instrument.span(step, "read") as s:
         s.bytes = os.path.getsize(path)
         if fmt == "csv":
-            return pd.read_csv(path, keep_default_na=False, na_values=[""],
-                               float_precision="round_trip")
+            return pd.read_csv(path, keep_default_na=False, na_values=[""])
         if fmt == "pickle":
             return pd.read_pickle(path)
         return pd.read_parquet(path, engine="pyarrow")
