@@ -1,0 +1,55 @@
+"""What `bench` needs to know to run the snakemake pipeline (stdlib only; see bench/contract.md)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+NAME = "snakemake"
+MODES = {
+    "processes": "snakemake's default local execution: each run: job in a new Python process "
+                 "that parses the Snakefile again",
+    "threads": "--force-use-threads: each run: job in a thread of the snakemake process",
+}
+FORMAT_MODES = {"processes", "threads"}
+SOURCE_FILES = ("impl_snakemake/Snakefile", "impl_snakemake/__main__.py")
+# snakemake's source cache, ~/.cache/snakemake by default, moved here through XDG_CACHE_HOME
+TOOL_HOME = (".cache",)
+SERVICES: dict[str, str] = {}
+
+SNAKEFILE = Path(__file__).resolve().with_name("Snakefile")
+TMP_DIR = ".tmp"  # temp dirs snakemake leaves behind when killed stay in the workdir
+
+
+def snakemake_options(workdir: Path, mode: str) -> list[str]:
+    """The snakemake command-line options of a run in `workdir`, after the program name."""
+    options = ["--snakefile", str(SNAKEFILE), "--directory", str(workdir), "--cores", "1"]
+    return options + (["--force-use-threads"] if mode == "threads" else [])
+
+
+def state_environment(workdir: Path) -> dict[str, str]:
+    workdir = Path(workdir).resolve()
+    return {"XDG_CACHE_HOME": str(workdir / TOOL_HOME[0]), "TMPDIR": str(workdir / TMP_DIR)}
+
+
+def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None = None,
+            service_url: str | None = None) -> list[str]:
+    argv = [sys.executable, "-m", "impl_snakemake", "--workdir", str(workdir), "--mode", mode,
+            "--format", fmt, "--scale", str(scale)]
+    return argv + (["--data", data] if data else [])
+
+
+def environment(workdir: Path, mode: str, *, service_url: str | None = None) -> dict[str, str]:
+    return state_environment(workdir)
+
+
+def dag_command(workdir: Path, mode: str) -> list[str] | None:
+    return [sys.executable, "-m", "snakemake", "--dag", *snakemake_options(workdir, mode)]
+
+
+def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int,
+                      data: str | None = None) -> list[list[str]]:
+    # After a kill snakemake refuses on the incomplete output first and on the stale lock next;
+    # it names --unlock and --rerun-incomplete itself. params.yaml is already staged.
+    snakemake = [sys.executable, "-m", "snakemake"]
+    return [snakemake + ["--unlock", *snakemake_options(workdir, mode)],
+            snakemake + ["--rerun-incomplete", *snakemake_options(workdir, mode)]]
