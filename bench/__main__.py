@@ -1,0 +1,67 @@
+"""`python -m bench run|report|all|list`: measure, render, both, or show what can be measured."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from bench import records
+from bench.run import UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage dump
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def parser() -> argparse.ArgumentParser:
+    from bench import run
+    p = _Parser(prog="python -m bench", description=__doc__.splitlines()[0])
+    verbs = p.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    run.add_options(verbs.add_parser("run", help="measure and store records"))
+    run.add_options(verbs.add_parser("all", help="run, then render the report"))
+    rep = verbs.add_parser("report", help="render the HTML report from stored records")
+    rep.add_argument("rest", nargs=argparse.REMAINDER, help="arguments of bench.report")
+    lst = verbs.add_parser("list", help="implementations, modes and scenarios")
+    lst.add_argument("--quick", dest="profile", action="store_const", const="quick")
+    lst.add_argument("--full", dest="profile", action="store_const", const="full")
+    lst.set_defaults(profile="default")
+    return p
+
+
+def _report(argv: list[str]) -> int:
+    """The report is its own module; measuring never depends on it being present."""
+    try:
+        report = importlib.import_module("bench.report")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bench.report":
+            raise
+        print("bench report: the report module (bench/report.py) is not available in this "
+              "checkout; the records are stored and can be rendered later", file=sys.stderr)
+        return 2
+    return report.main(argv) or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(argv)
+    try:
+        if args.verb == "list":
+            from bench import listing
+            return listing.main(args)
+        if args.verb == "report":
+            return _report(args.rest)
+        from bench import run
+        status, run_id = run.main(args, argv)
+        if args.verb == "all" and status == 0 and run_id:
+            return _report([run_id] + (["--out", str(args.out)] if args.out != run.DEFAULT_OUT
+                                       else []))
+        return status
+    except (UsageError, records.SchemaError, FileNotFoundError) as exc:
+        print(f"python -m bench {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

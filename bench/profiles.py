@@ -1,0 +1,104 @@
+"""What each profile measures: scenarios, their rounds, sizes, formats and failure steps.
+
+Rounds are spent where the noise is: start-up dominated scenarios (cold, first run, no-op)
+vary from run to run, while resume and crash runs execute deterministic steps and mostly
+vary with the same start-up, so they get fewer rounds. Every record stores its round, so
+the report shows each number's sample count.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+STEPS = ("load", "preprocess", "train", "predict", "evaluate")
+FORMATS = ("csv", "pickle", "parquet")
+DEFAULT_FORMAT = "parquet"  # core.params.Params.format
+
+# Selectable scenario names, in the order `list` shows them.
+SCENARIOS = {
+    "first_run": "a tool's very first run on a machine: empty workdir, fresh tool home",
+    "cold": "full run from an empty workdir, pre-initialised tool home copied in "
+            "(default mode and the other hand-off of each tool)",
+    "modes": "the cold run in every remaining mode (luigid, prefect server, threads...)",
+    "noop": "rerun of a complete workdir: the cost of 'nothing to do'",
+    "resume": "after an exception injected at step S (untimed), the plain rerun",
+    "crash": "after SIGKILL halfway through writing step S's output (untimed), the plain "
+             "rerun; outcome recovered / refused (+ recovery commands) / silently_wrong",
+    "io": "cold runs over data scale x format",
+    "footprint": "import time of each tool in a fresh process, installed distributions and size",
+    "codesize": "user-written source: lines, tokens, gzip bytes (not timed)",
+    "floor": "raw write/read cost of each format and size, in-process (pytest-benchmark)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    name: str
+    rounds: dict[str, int]          # scenario -> timed rounds (a warm-up comes on top)
+    scales: tuple[int, ...]         # io sweep and floor
+    formats: tuple[str, ...]        # io sweep and floor
+    resume_steps: tuple[str, ...]
+    crash_steps: tuple[str, ...]
+    warmup: bool = True
+    timeout_s: float = 600.0        # per execution at scale 1; grows with scale
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        return tuple(s for s in SCENARIOS if s in self.rounds)
+
+    def timeout_for(self, scale: int) -> float:
+        return self.timeout_s + 2.0 * scale
+
+    def with_overrides(self, *, scenarios=None, rounds=None, scales=None, formats=None,
+                       steps=None, warmup=None, timeout_s=None) -> "Profile":
+        chosen = dict(self.rounds)
+        if scenarios:
+            chosen = {s: self.rounds.get(s, 1) for s in scenarios}
+        if rounds is not None:
+            chosen = {s: rounds for s in chosen}
+        return dataclasses.replace(
+            self, rounds=chosen, scales=tuple(scales or self.scales),
+            formats=tuple(formats or self.formats),
+            resume_steps=tuple(steps or self.resume_steps),
+            crash_steps=tuple(steps or self.crash_steps),
+            warmup=self.warmup if warmup is None else warmup,
+            timeout_s=self.timeout_s if timeout_s is None else timeout_s)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict) -> "Profile":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        raw = {k: v for k, v in raw.items() if k in fields}
+        for key in ("scales", "formats", "resume_steps", "crash_steps"):
+            raw[key] = tuple(raw[key])
+        return cls(**raw)
+
+
+QUICK = Profile(
+    name="quick",
+    rounds={"first_run": 1, "cold": 1, "modes": 1, "noop": 1, "resume": 1, "crash": 1,
+            "io": 1, "footprint": 1, "codesize": 1, "floor": 1},
+    scales=(1,), formats=("parquet", "csv"),
+    resume_steps=("train",), crash_steps=("preprocess",),
+    timeout_s=300.0,
+)
+
+DEFAULT = Profile(
+    name="default",
+    rounds={"first_run": 3, "cold": 5, "modes": 3, "noop": 3, "resume": 1, "crash": 1,
+            "io": 1, "footprint": 3, "codesize": 1, "floor": 1},
+    scales=(1, 10, 100), formats=FORMATS,
+    resume_steps=STEPS, crash_steps=STEPS,
+)
+
+FULL = Profile(
+    name="full",
+    rounds={"first_run": 5, "cold": 10, "modes": 5, "noop": 5, "resume": 5, "crash": 5,
+            "io": 5, "footprint": 5, "codesize": 1, "floor": 1},
+    scales=(1, 10, 100, 1000), formats=FORMATS,
+    resume_steps=STEPS, crash_steps=STEPS,
+    timeout_s=1200.0,
+)
+
+PROFILES = {p.name: p for p in (QUICK, DEFAULT, FULL)}
