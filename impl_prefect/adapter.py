@@ -1,0 +1,107 @@
+"""What `bench` needs to know to run the prefect flow (stdlib only; see bench/contract.md).
+
+Where prefect keeps its state, all inside the working directory:
+- `.prefect/` is PREFECT_HOME: the SQLite database of flow and task runs, profiles, memo
+  store. It is TOOL_HOME, what a machine that ran prefect before already has, so the `cold`
+  scenario copies a pre-initialised one in.
+- `.prefect-results/` holds the persisted task results, which are prefect's cache: a rerun
+  finds a finished task there by its cache key. It is deliberately outside TOOL_HOME: a copied
+  tool home must not carry another run's cache, or a `cold` run would skip steps.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+NAME = "prefect"
+MODES = {
+    "memory": "tasks hand values over; results persisted in the workdir; temporary API server "
+              "started by each run",
+    "files": "tasks hand over paths of files written by core.io (as luigi and snakemake do); "
+             "temporary API server started by each run",
+    "server": "as memory, against a standing `prefect server` (the set-up a team would run)",
+}
+FORMAT_MODES = {"files"}
+SOURCE_FILES = ("impl_prefect/flow.py", "impl_prefect/__main__.py")
+TOOL_HOME: tuple[str, ...] = (".prefect",)
+RESULTS_DIR = ".prefect-results"
+SERVICES = {"server": "prefect-server"}
+
+# A fresh database took 16-18 s to come up on a busy 2-core machine, against prefect's 20 s.
+STARTUP_TIMEOUT_S = "120"
+
+
+def tool_environment(workdir: Path) -> dict[str, str]:
+    """Variables that keep every piece of prefect state inside `workdir` and its output quiet."""
+    workdir = Path(workdir).resolve()
+    return {
+        "PREFECT_HOME": str(workdir / TOOL_HOME[0]),
+        "PREFECT_LOCAL_STORAGE_PATH": str(workdir / RESULTS_DIR),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": STARTUP_TIMEOUT_S,
+    }
+
+
+def _handoff(mode: str) -> str:
+    return "files" if mode == "files" else "memory"
+
+
+def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None = None,
+            service_url: str | None = None) -> list[str]:
+    argv = [sys.executable, "-m", "impl_prefect", "--workdir", str(workdir),
+            "--mode", _handoff(mode), "--format", fmt, "--scale", str(scale)]
+    return argv + (["--data", data] if data else [])
+
+
+def environment(workdir: Path, mode: str, *, service_url: str | None = None) -> dict[str, str]:
+    env = tool_environment(workdir)
+    if mode == "server":
+        if not service_url:
+            raise ValueError("mode 'server' needs the URL of a running prefect server")
+        env["PREFECT_API_URL"] = _api_url(service_url)
+    return env
+
+
+def _api_url(service_url: str) -> str:
+    url = service_url.rstrip("/")
+    return url if url.endswith("/api") else url + "/api"
+
+
+def dag_command(workdir: Path, mode: str) -> list[str] | None:
+    # prefect has no static DAG without a flow run: this runs the flow (reusing its cache) and
+    # prints the task-run graph the prefect API reports for that run.
+    return [sys.executable, "-m", "impl_prefect.dag", "--workdir", str(workdir),
+            "--mode", _handoff(mode)]
+
+
+def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int,
+                      data: str | None = None) -> list[list[str]]:
+    return []  # after a SIGKILL the plain rerun recovers: unfinished tasks left no cache entry
+
+
+def service_command(name: str, state_dir: Path, port: int) -> list[str]:
+    _check_service(name)
+    return [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+            "--port", str(port), "--analytics-off"]
+
+
+def service_environment(name: str, state_dir: Path) -> dict[str, str]:
+    _check_service(name)
+    home = Path(state_dir).resolve() / "prefect-home"
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+
+
+def service_health_path(name: str) -> str:
+    _check_service(name)
+    return "/api/health"
+
+
+def _check_service(name: str) -> None:
+    if name not in SERVICES.values():
+        raise ValueError(f"unknown service {name!r}; prefect provides {sorted(SERVICES.values())}")
