@@ -11,11 +11,13 @@ from impl_snakemake import adapter
 
 
 def keep_tool_state_inside(workdir: Path) -> None:
-    """Unless the caller chose otherwise, snakemake's cache and temp dirs go into the workdir."""
+    """Unless the caller chose otherwise, snakemake's cache and temp dirs go into the workdir,
+    so that a killed run leaves its leftovers there and not in ~/.cache or /tmp."""
     for name, value in adapter.state_environment(workdir).items():
         os.environ.setdefault(name, value)
-    Path(os.environ["TMPDIR"]).mkdir(parents=True, exist_ok=True)
-    tempfile.tempdir = None  # forget a temp dir chosen before TMPDIR was set
+    # tempfile ignores a TMPDIR that does not exist yet, and remembers what it chose.
+    (Path(workdir) / adapter.TMP_DIR).mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = None
 
 
 @cli.guarded
