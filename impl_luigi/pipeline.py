@@ -45,6 +45,15 @@ class TitanicTask(luigi.Task):
     def staged_params(self) -> StagedParams:
         return StagedParams(workdir=self.workdir)
 
+    def read_staged_params(self, target: luigi.LocalTarget) -> Params:
+        """The staged params.yaml, which must agree with this task's own parameters (they
+        differ only if someone runs the luigi CLI by hand against another staging)."""
+        params = read_params(target.path)
+        if (params.format, params.scale) != (self.format, self.scale):
+            raise ValueError(f"{target.path} has format={params.format} scale={params.scale}, "
+                             f"the task format={self.format} scale={self.scale}")
+        return params
+
 
 class Load(TitanicTask):
     def requires(self):
@@ -55,7 +64,7 @@ class Load(TitanicTask):
                 "test": self.target(layout.test_raw(self.format))}
 
     def run(self):
-        params = read_params(self.input()["params"].path)
+        params = self.read_staged_params(self.input()["params"])
         out = self.output()
         with out["train"].temporary_path() as train, out["test"].temporary_path() as test:
             filesteps.load(self.input()["data"].path, params, train, test)
@@ -83,7 +92,7 @@ class Train(TitanicTask):
         return self.target(layout.MODEL)
 
     def run(self):
-        params = read_params(self.input()["params"].path)
+        params = self.read_staged_params(self.input()["params"])
         with self.output().temporary_path() as model:
             filesteps.train(self.input()["features"]["train"].path, params, model)
 

@@ -23,6 +23,7 @@ from core import FORMATS, layout, stage
 from core.params import Params
 from impl_luigi import adapter
 from tests import runner
+from tests.test_core import _kaggle_fixture
 
 STEPS = list(runner.STEPS)
 TASK_FAILED = 30  # [retcode] task_failed in impl_luigi/luigi.cfg
@@ -192,6 +193,15 @@ def test_dag_command_prints_luigis_tree_with_completion(clean_run, tmp_path):
             line = next(li for li in result.stdout.splitlines() if f"[{task}-" in li)
             assert state in line and str(wd) in line
         assert "StagedData" in result.stdout and "StagedParams" in result.stdout
+
+
+def test_kaggle_train_csv_runs_end_to_end(tmp_path):
+    csv = _kaggle_fixture(tmp_path / "train.csv")
+    wd = tmp_path / "wd"
+    result = ok(run(wd, data=str(csv)))
+    assert result.steps == STEPS
+    lines = (wd / layout.PREDICTIONS).read_text().splitlines()
+    assert len(lines) == 1 + 24  # header and the 20 % test side of 120 passengers
 
 
 # -- bad input ------------------------------------------------------------------------------
