@@ -3,6 +3,9 @@
 The step logic lives in core.filesteps; a Task only says which files it needs and makes.
 Every output is written through `temporary_path()`, luigi's own atomic write: a run killed
 mid-write leaves a `*-luigi-tmp-*` file, never a truncated output that `complete()` would trust.
+(Load and Preprocess rename their two outputs one after the other: a kill in the microseconds
+between the renames, which BENCH_CRASH_AT never hits, would leave one of them, and luigi's
+rename_dont_move would then refuse to replace it on the rerun.)
 
 luigi decides that a task is done when its outputs exist, and nothing else: a changed
 data file or params.yaml in a complete workdir is not noticed (see tests/test_luigi.py).
