@@ -12,6 +12,7 @@ import pytest
 from core import layout, params, stage
 from impl_snakemake import adapter
 from tests import runner
+from tests.test_core import _kaggle_fixture
 
 pytestmark = pytest.mark.slow
 FORMATS = ("csv", "pickle", "parquet")
@@ -162,6 +163,19 @@ def test_without_the_adapter_environment_the_cache_and_temp_dirs_stay_in_the_wor
     assert r.rc == 0, r.stderr
     assert (wd / adapter.TOOL_HOME[0] / "snakemake").is_dir()
     assert (wd / adapter.TMP_DIR).is_dir()
+
+
+def test_kaggle_train_csv_gives_the_baselines_predictions(tmp_path):
+    csv = str(_kaggle_fixture(tmp_path / "train.csv"))
+    wd, baseline_wd = tmp_path / "wd", tmp_path / "baseline"
+    r = run(adapter.command(wd, "threads", fmt=DEFAULT_FORMAT, scale=1, data=csv), wd)
+    assert r.rc == 0, r.stderr
+    assert r.steps == list(runner.STEPS)
+    baseline = runner.run([runner.PY, "-m", "core.baseline", "--workdir", str(baseline_wd),
+                           "--format", DEFAULT_FORMAT, "--data", csv], baseline_wd)
+    assert baseline.rc == 0, baseline.stderr
+    assert predictions_sha(wd) == predictions_sha(baseline_wd)
+    assert len((wd / layout.PREDICTIONS).read_text().splitlines()) == 1 + 24
 
 
 BAD_DATA = {
