@@ -34,6 +34,7 @@ SCRUBBED_PREFIXES = ("BENCH_", "PREFECT_", "LUIGI_", "SNAKEMAKE_", "XDG_", "PYTH
 @dataclasses.dataclass
 class Outcome:
     argv: list[str]
+    pid: int  # also the session id of everything the execution started
     exit_code: int | None
     timed_out: bool
     wall_s: float
@@ -138,8 +139,10 @@ def _own_io() -> dict[str, int]:
 
 def end_session(sid: int, settle_s: float = 0.2) -> list[str]:
     """Record then SIGKILL every process still in the session; returns their command lines."""
-    time.sleep(settle_s)  # a child that is already exiting is not a survivor
     found = session_members(sid)
+    if found and settle_s:
+        time.sleep(settle_s)  # a child that is already exiting is not a survivor
+        found = session_members(sid)
     described = [cmdline(pid) or f"pid {pid}" for pid in found]
     for pid in found:
         try:
@@ -198,7 +201,7 @@ def run(argv: list[str], *, env: dict[str, str], cwd: Path, logs: Path, timeout_
     io_after = _own_io()
     survivors = end_session(proc.pid)
     return Outcome(
-        argv=list(argv), exit_code=proc.returncode, timed_out=timed_out, wall_s=wall_s,
+        argv=list(argv), pid=proc.pid, exit_code=proc.returncode, timed_out=timed_out, wall_s=wall_s,
         cpu_s=round(rusage.ru_utime + rusage.ru_stime, 4),
         max_rss_kb=sampler.peak_sum_kb,
         max_rss_single_kb=max(sampler.peak_single_kb, int(rusage.ru_maxrss)),

@@ -1,7 +1,7 @@
 """The schedule: which executions run, in which order.
 
-Order (asv / ann-benchmarks style): a warm-up round (one cold run of each implementation and
-mode, kept and flagged), then rounds in which every slot of the round runs once, in an order
+Order (asv / ann-benchmarks style): a warm-up round (one cold run of each implementation, kept
+and flagged), then rounds in which every slot of the round runs once, in an order
 shuffled with a seed, so that a drifting machine spreads its drift over all slots alike. The
 same seed always gives the same order. Slots that need a server (luigid, prefect server) run
 as a second block with its own warm-up and rounds, so that a standing server's background
@@ -80,11 +80,12 @@ def _slots_of(selection: str, impl: Impl, profile: Profile) -> list[Slot]:
         return [pick(mode, "cold") for mode in handoff]
     if selection == "modes":
         return [pick(mode, "cold") for mode in impl.modes if mode not in handoff]
+    failing = handoff if profile.every_handoff else (impl.default_mode,)
     if selection == "noop":
-        return [pick(mode, "noop") for mode in handoff]
+        return [pick(mode, "noop") for mode in failing]
     if selection in ("resume", "crash"):
         steps = profile.resume_steps if selection == "resume" else profile.crash_steps
-        return [pick(mode, selection, step=step) for mode in handoff for step in steps]
+        return [pick(mode, selection, step=step) for mode in failing for step in steps]
     if selection == "io":
         return [pick(mode, "io", scale=scale, format=fmt)
                 for mode in handoff for scale in profile.scales
@@ -110,7 +111,7 @@ def _block(slots: list[Slot], profile: Profile, seed: int, block: int) -> list[E
     slots = sorted(slots, key=Slot.sort_key)
     order: list[Execution] = []
     if profile.warmup:
-        warm = _warmup_slots(slots)
+        warm = _warmup_slots(slots, per_mode=block == 1)
         random.Random(f"{seed}/{block}/warmup").shuffle(warm)
         order += [Execution(s, round=0, warmup=True) for s in warm]
     last = max(profile.rounds.get(s.selection, 1) for s in slots)
@@ -121,12 +122,16 @@ def _block(slots: list[Slot], profile: Profile, seed: int, block: int) -> list[E
     return order
 
 
-def _warmup_slots(slots: list[Slot]) -> list[Slot]:
-    """One cold run per (implementation, mode) the block runs, at scale 1."""
+def _warmup_slots(slots: list[Slot], per_mode: bool) -> list[Slot]:
+    """One cold run per implementation at scale 1 (its tool's imports and files come into the
+    page cache), in the first mode the block runs; in the server block, one per mode, which
+    also warms the server."""
     seen: dict[tuple[str, str], Slot] = {}
     for s in slots:
-        if s.scenario == "footprint" or (s.impl, s.mode) in seen:
+        if s.scenario == "footprint":
             continue
-        fmt = s.format if s.format is None else DEFAULT_FORMAT
-        seen[(s.impl, s.mode)] = Slot(s.impl, s.mode, "cold", format=fmt, selection="warmup")
+        key = (s.impl, s.mode if per_mode else "")
+        if key not in seen:
+            fmt = s.format if s.format is None else DEFAULT_FORMAT
+            seen[key] = Slot(s.impl, s.mode, "cold", format=fmt, selection="warmup")
     return list(seen.values())

@@ -52,7 +52,6 @@ def add_options(p: argparse.ArgumentParser) -> None:
                    help="directory holding run directories (default reports/)")
     p.add_argument("--continue", dest="resume_id", metavar="RUN_ID",
                    help="complete an interrupted run: only executions without a record run")
-    p.add_argument("--keep-workdirs", action="store_true", help=argparse.SUPPRESS)
 
 
 def _positive_int(text: str) -> int:
@@ -170,7 +169,6 @@ class Runner:
         self.records_path = run_dir / "records.jsonl"
         slots = plan.slots_for(self.profile, self.selected, set(config["modes"] or ()))
         self.order = plan.schedule(slots, self.profile, config["seed"], self._needs_service)
-        self.keep_workdirs = False
         self.session_started = _now()
 
     def _needs_service(self, slot: plan.Slot) -> bool:
@@ -234,19 +232,25 @@ class Runner:
                 if src.is_file() and not dst.exists():
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(src, dst)
-            for mode in impl.modes:
-                self._dag(impl, mode, progress)
+            # One DAG per tool, from its default mode: the other modes run the same graph.
+            for mode in (impl.default_mode,):
+                target = self.run_dir / "dags" / f"{impl.name}-{mode}.txt"
+                if target.exists():
+                    continue
+                try:
+                    self._dag(impl, mode, target, progress)
+                except Exception as exc:  # a broken DAG printer must not stop the measurements
+                    progress.note(f"dag of {impl.name}/{mode}: not stored ({type(exc).__name__}: "
+                                  f"{exc})")
 
-    def _dag(self, impl, mode: str, progress: Progress) -> None:
-        target = self.run_dir / "dags" / f"{impl.name}-{mode}.txt"
-        if target.exists():
-            return
+    def _dag(self, impl, mode: str, target: Path, progress: Progress) -> None:
         scratch = self.ctx.scratch(f"dag-{impl.name}-{mode}")
-        workdir = self.ctx.new_workdir(impl, scratch, with_home=False)
+        workdir = self.ctx.new_workdir(impl, scratch, with_home=True)
         argv = impl.module.dag_command(workdir, mode)
         if argv is None:
             shutil.rmtree(scratch, ignore_errors=True)
             return
+        progress.note(f"dag of {impl.name}/{mode} ...")
         stage = [sys.executable, "-c", "import sys; from core import stage, params; "
                  "stage.stage(sys.argv[1], params.Params(), sys.argv[2] if len(sys.argv) > 2 "
                  "else None)", str(workdir)] + ([self.ctx.data] if self.ctx.data else [])
@@ -292,8 +296,7 @@ class Runner:
                          "command": self.argv})
         self.info["finished_at"] = _now() if not self.pending() else None
         records.write_run_info(self.run_dir, self.info)
-        if not self.keep_workdirs:
-            self.ctx.cleanup()
+        self.ctx.cleanup()
 
     def _summary(self, progress: Progress) -> None:
         recs = records.load(self.records_path)
@@ -332,7 +335,6 @@ def main(args, argv: list[str]) -> tuple[int, str | None]:
     if missing:
         raise UsageError(f"implementation(s) {', '.join(missing)} of this run cannot be loaded")
     runner = Runner(run_dir, info, loaded.by_name(), argv)
-    runner.keep_workdirs = args.keep_workdirs
     try:
         return runner.run(), info["run_id"]
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import traceback
 from pathlib import Path
 
 from bench import footprint, verify
@@ -26,6 +27,7 @@ STEP_OUTPUTS = {
 }
 LEFTOVER_LIMIT = 50
 TOOL_MESSAGE_CHARS = 1500
+STDERR_CHARS = 4000
 
 
 def run_execution(ctx: Context, ex: Execution) -> Record:
@@ -33,6 +35,10 @@ def run_execution(ctx: Context, ex: Execution) -> Record:
     scratch = ctx.scratch(f"{ex.slot.impl}-{ex.slot.mode}-{ex.slot.scenario}")
     try:
         fields = HANDLERS[ex.slot.scenario](ctx, ex, impl, scratch)
+    except Exception as exc:  # an adapter or preparation error is this slot's failure only
+        fields = {"status": "unexpected_failure", "wall_s": 0.0,
+                  "stderr_tail": traceback.format_exc()[-STDERR_CHARS:],
+                  "detail": {"error": f"harness: {type(exc).__name__}: {exc}"}}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     s = ex.slot
