@@ -54,14 +54,17 @@ class Execution:
 
 
 def slots_for(profile: Profile, impls: Iterable[Impl], modes: set[str] | None = None) -> list[Slot]:
-    """Every (implementation, mode, scenario, step, scale, format) the profile measures."""
-    slots: list[Slot] = []
+    """Every (implementation, mode, scenario, step, scale, format) the profile measures.
+
+    Each scenario has its own modes (below); `modes`, when given, replaces them all."""
+    slots: dict[tuple, Slot] = {}
     for impl in impls:
+        chosen = tuple(m for m in impl.modes if m in modes) if modes else None
         for selection in profile.scenarios:
-            slots += _slots_of(selection, impl, profile)
-    if modes:
-        slots = [s for s in slots if s.mode in modes]
-    return sorted(set(slots), key=Slot.sort_key)
+            for slot in _slots_of(selection, impl, profile, chosen):
+                key = dataclasses.astuple(slot)[:-1]  # one slot per record key
+                slots.setdefault(key, slot)
+    return sorted(slots.values(), key=Slot.sort_key)
 
 
 def format_of(impl: Impl, mode: str, fmt: str = DEFAULT_FORMAT) -> str | None:
@@ -69,18 +72,20 @@ def format_of(impl: Impl, mode: str, fmt: str = DEFAULT_FORMAT) -> str | None:
     return fmt if impl.uses_format(mode) else None
 
 
-def _slots_of(selection: str, impl: Impl, profile: Profile) -> list[Slot]:
-    handoff = impl.handoff_modes()
+def _slots_of(selection: str, impl: Impl, profile: Profile,
+              chosen: tuple[str, ...] | None) -> list[Slot]:
+    handoff = chosen or impl.handoff_modes()
     pick = lambda mode, scenario, **kw: Slot(  # noqa: E731
         impl.name, mode, scenario, format=kw.pop("format", format_of(impl, mode)),
         selection=selection, **kw)
     if selection == "first_run":
-        return [pick(impl.default_mode, "first_run")]
+        return [pick(mode, "first_run") for mode in (chosen or (impl.default_mode,))]
     if selection == "cold":
         return [pick(mode, "cold") for mode in handoff]
     if selection == "modes":
-        return [pick(mode, "cold") for mode in impl.modes if mode not in handoff]
-    failing = handoff if profile.every_handoff else (impl.default_mode,)
+        return [pick(mode, "cold") for mode in (chosen or impl.modes) if mode not in handoff
+                or chosen]
+    failing = chosen or (handoff if profile.every_handoff else (impl.default_mode,))
     if selection == "noop":
         return [pick(mode, "noop") for mode in failing]
     if selection in ("resume", "crash"):
@@ -91,7 +96,8 @@ def _slots_of(selection: str, impl: Impl, profile: Profile) -> list[Slot]:
                 for mode in handoff for scale in profile.scales
                 for fmt in (profile.formats if impl.uses_format(mode) else (None,))]
     if selection == "footprint":
-        return [pick(impl.default_mode, "footprint", format=None)]
+        wanted = not chosen or impl.default_mode in chosen
+        return [pick(impl.default_mode, "footprint", format=None)] if wanted else []
     return []  # codesize and floor are not slots of the rounds
 
 
