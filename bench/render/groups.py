@@ -1,0 +1,162 @@
+"""Selecting, grouping and summarising records: the arithmetic every report section shares."""
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+from typing import Callable, Iterable
+
+from bench import stats
+from bench.records import Record
+
+BASELINE = "baseline"
+ANY = object()
+
+
+def label(impl: str, mode: str | None = None) -> str:
+    return f"{impl} · {mode}" if mode else impl
+
+
+def nested(d: dict, *paths: str, default=None):
+    """First present value among dotted paths ('git.dirty', 'git_dirty')."""
+    for path in paths:
+        node = d
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                break
+            node = node[part]
+        else:
+            return node
+    return default
+
+
+class Index:
+    """The run's records with the orderings the report uses: impls, modes, steps."""
+
+    def __init__(self, info: dict, recs: list[Record], run_dir: Path | None = None):
+        self.info = info
+        self.records = recs
+        self.run_dir = run_dir
+        self.impls = self._impl_order()
+        self.steps = self._step_order()
+
+    def _impl_order(self) -> list[str]:
+        seen = list(dict.fromkeys(r.impl for r in self.records))
+        return sorted(seen, key=lambda impl: (impl != BASELINE, impl))
+
+    def _step_order(self) -> list[str]:
+        """The pipeline's order, as the longest expected or executed step list stored shows it."""
+        longest: tuple = ()
+        for r in self.records:
+            for steps in (r.steps_expected or (), r.steps_executed):
+                if len(steps) > len(longest):
+                    longest = tuple(steps)
+        rest = sorted({r.step for r in self.records if r.step} - set(longest))
+        return list(longest) + rest
+
+    def select(self, scenario: str, impl=ANY, mode=ANY, step=ANY, scale=ANY, fmt=ANY,
+               phase: str | None = "timed") -> list[Record]:
+        return [r for r in self.records
+                if r.scenario == scenario
+                and (impl is ANY or r.impl == impl) and (mode is ANY or r.mode == mode)
+                and (step is ANY or r.step == step) and (scale is ANY or r.scale == scale)
+                and (fmt is ANY or r.format == fmt) and (phase is None or r.phase == phase)]
+
+    def modes(self, impl: str, scenario: str | None = None) -> list[str]:
+        found = {r.mode for r in self.records if r.impl == impl
+                 and (scenario is None or r.scenario == scenario)}
+        default = self.default_mode(impl)
+        return sorted(found, key=lambda m: (m != default, m))
+
+    def default_mode(self, impl: str) -> str | None:
+        """The run's declared default, else the mode that ran the most scenarios and records."""
+        declared = nested(self.info, f"impls.{impl}.default_mode")
+        if declared:
+            return declared
+        per_mode = collections.defaultdict(lambda: [set(), 0])
+        for r in self.records:
+            if r.impl == impl:
+                per_mode[r.mode][0].add(r.scenario)
+                per_mode[r.mode][1] += 1
+        if not per_mode:
+            return None
+        return max(sorted(per_mode), key=lambda m: (len(per_mode[m][0]), per_mode[m][1]))
+
+    def pairs(self, scenario: str) -> list[tuple[str, str]]:
+        """(impl, mode) pairs with records of this scenario, baseline first, default mode first."""
+        return [(impl, mode) for impl in self.impls for mode in self.modes(impl, scenario)]
+
+    def handoff_is_files(self, impl: str, mode: str) -> bool:
+        """As the run declared (impls.X.format_modes), else: its runs carry a format."""
+        declared = nested(self.info, f"impls.{impl}.format_modes")
+        if isinstance(declared, list):
+            return mode in declared
+        return any(r.format is not None for r in self.records
+                   if r.impl == impl and r.mode == mode and r.scenario in ("cold", "io"))
+
+
+def samples(recs: Iterable[Record], value: Callable[[Record], float | None] = lambda r: r.wall_s) -> dict:
+    """Usable values summarised; the rest kept as excluded, so they can be drawn and counted."""
+    recs = list(recs)
+    kept = [(r, value(r)) for r in recs if r.usable]
+    kept = [(r, v) for r, v in kept if v is not None]
+    summary = stats.summarise([v for _, v in kept])
+    out = {"n": len(kept), "values": [v for _, v in kept], "rounds": [r.round for r, _ in kept],
+           "excluded": [{"round": r.round, "status": r.status, "warmup": r.warmup,
+                         "value": value(r)} for r in recs if not r.usable]}
+    if summary is None:
+        out.update(median=None, q1=None, q3=None, iqr=None, min=None, max=None, relative_iqr=None)
+    else:
+        out.update(median=summary.median, q1=summary.q1, q3=summary.q3, iqr=summary.iqr,
+                   min=summary.minimum, max=summary.maximum, relative_iqr=summary.relative_iqr)
+    return out
+
+
+def ratio(a: dict, b: dict) -> stats.Ratio | None:
+    return stats.ratio_of_medians(a["values"], b["values"])
+
+
+def split(rec: Record) -> dict | None:
+    """Wall time as start-up (until the first span), compute, file IO and orchestration (the rest)."""
+    if not rec.spans or rec.launch_epoch is None:
+        return None
+    first = min(s["start"] for s in rec.spans)
+    compute = sum(s["end"] - s["start"] for s in rec.spans if s.get("kind") == "compute")
+    io = sum(s["end"] - s["start"] for s in rec.spans if s.get("kind") in ("read", "write"))
+    startup = max(0.0, first - rec.launch_epoch)
+    return {"startup": startup, "compute": compute, "io": io,
+            "orchestration": max(0.0, rec.wall_s - startup - compute - io),
+            "read_bytes": sum(s.get("bytes", 0) for s in rec.spans if s.get("kind") == "read"),
+            "write_bytes": sum(s.get("bytes", 0) for s in rec.spans if s.get("kind") == "write")}
+
+
+def split_value(part: str) -> Callable[[Record], float | None]:
+    def value(rec: Record):
+        parts = split(rec)
+        return None if parts is None else parts[part]
+    return value
+
+
+def detail_value(key: str) -> Callable[[Record], float | None]:
+    def value(rec: Record):
+        v = rec.detail.get(key)
+        return v if stats.is_finite(v) else None
+    return value
+
+
+def group_key(r: Record) -> tuple:
+    return (r.impl, r.mode, r.scenario, r.step, r.scale, r.format)
+
+
+def group_label(key: tuple) -> str:
+    impl, mode, scenario, step, scale, fmt = key
+    parts = [label(impl, mode), scenario]
+    if step:
+        parts.append(f"at {step}")
+    if scenario == "io":
+        parts.append(f"×{scale}" + (f" {fmt}" if fmt else " (in memory)"))
+    return " ".join(parts)
+
+
+def most_common(values: Iterable):
+    counts = collections.Counter(values)
+    return counts.most_common(1)[0][0] if counts else None

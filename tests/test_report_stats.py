@@ -1,0 +1,101 @@
+"""The report's statistics on samples whose answers are known by hand."""
+from __future__ import annotations
+
+import pytest
+
+from bench import stats
+
+
+def test_median_of_odd_even_and_single_samples():
+    assert stats.median([3.0, 1.0, 2.0]) == 2.0
+    assert stats.median([4.0, 1.0, 3.0, 2.0]) == 2.5
+    assert stats.median([7.0]) == 7.0
+
+
+def test_no_samples_is_an_error_not_a_zero():
+    with pytest.raises(ValueError):
+        stats.median([])
+    assert stats.summarise([]) is None
+
+
+def test_quartiles_interpolate_between_order_statistics():
+    assert stats.quartiles([1, 2, 3, 4, 5]) == (2.0, 4.0)
+    assert stats.quartiles([1, 2, 3, 4]) == (1.75, 3.25)
+    assert stats.iqr([1, 2, 3, 4]) == 1.5
+
+
+def test_single_sample_summary_has_no_spread():
+    s = stats.summarise([0.42])
+    assert (s.n, s.median, s.q1, s.q3, s.iqr, s.minimum, s.maximum) == (1, 0.42, 0.42, 0.42, 0.0,
+                                                                          0.42, 0.42)
+    assert s.relative_iqr == 0.0
+    assert stats.mad([0.42]) == 0.0
+    assert stats.outliers([0.42]) == []
+
+
+def test_mad_is_the_median_of_absolute_deviations():
+    # median 3; deviations 2, 1, 0, 1, 97 -> median 1
+    assert stats.mad([1, 2, 3, 4, 100]) == 1.0
+
+
+def test_modified_z_score_flags_the_far_sample_only():
+    z = stats.modified_z([1, 2, 3, 4, 100])
+    assert z[2] == 0.0
+    assert z[4] == pytest.approx(0.6745 * 97)
+    assert stats.outliers([1, 2, 3, 4, 100]) == [4]
+    assert stats.outliers([1, 2, 3, 4, 5]) == []
+
+
+def test_outliers_detected_on_both_sides():
+    assert stats.outliers([0.01, 10, 10.1, 10.2, 10.3, 9.9]) == [0]
+
+
+def test_mad_zero_falls_back_to_mean_absolute_deviation():
+    # more than half the samples equal: MAD = 0; mean |x - 5| = 0.8
+    values = [5, 5, 5, 5, 9]
+    assert stats.mad(values) == 0.0
+    z = stats.modified_z(values)
+    assert z[4] == pytest.approx(4 / (1.253314 * 0.8))
+    assert stats.outliers(values) == [4]
+
+
+def test_identical_samples_have_no_outliers():
+    assert stats.modified_z([2.0, 2.0, 2.0]) == [0.0, 0.0, 0.0]
+    assert stats.outliers([2.0, 2.0, 2.0, 2.0]) == []
+
+
+def test_too_few_samples_for_outlier_detection():
+    assert stats.outliers([1.0, 1000.0]) == []
+
+
+def test_ratio_without_enough_samples_has_no_interval():
+    r = stats.ratio_of_medians([2.0, 4.0, 6.0], [1.0, 2.0, 3.0, 4.0, 5.0])
+    assert r.value == pytest.approx(4.0 / 3.0)
+    assert not r.has_ci and r.low is None and r.high is None
+    assert (r.n_a, r.n_b) == (3, 5)
+
+
+def test_ratio_interval_brackets_the_estimate_and_is_reproducible():
+    a = [2.0, 2.1, 1.9, 2.05, 1.95, 2.2]
+    b = [1.0, 1.1, 0.9, 1.05, 0.95]
+    r = stats.ratio_of_medians(a, b)
+    assert r.has_ci and r.low <= r.value <= r.high
+    assert 1.5 < r.low and r.high < 2.6
+    assert r.excludes_one
+    assert stats.ratio_of_medians(a, b) == r  # seeded: the same records give the same report
+
+
+def test_ratio_of_identical_constant_samples_is_exact():
+    r = stats.ratio_of_medians([2.0] * 5, [1.0] * 5)
+    assert (r.value, r.low, r.high) == (2.0, 2.0, 2.0)
+
+
+def test_ratio_interval_includes_one_for_the_same_distribution():
+    a = [1.0, 1.2, 0.9, 1.1, 1.05, 0.95]
+    r = stats.ratio_of_medians(a, list(reversed(a)))
+    assert r.value == 1.0 and r.has_ci and not r.excludes_one
+
+
+def test_ratio_with_zero_or_missing_denominator():
+    assert stats.ratio_of_medians([1.0] * 5, [0.0] * 5) is None
+    assert stats.ratio_of_medians([1.0], []) is None
