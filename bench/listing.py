@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bench import plan, registry
 from bench.profiles import PROFILES, SCENARIOS
+from bench.progress import Progress, clock
 
 
 def main(args) -> int:
@@ -25,7 +26,8 @@ def main(args) -> int:
     slots = plan.slots_for(profile, loaded.impls)
     order = plan.schedule(slots, profile, 1, lambda s: loaded.by_name()[s.impl].service(s.mode)
                           is not None)
-    print(f"profile {profile.name}: {len(slots)} slots, {len(order)} executions "
+    estimate = clock(Progress(len(order)).remaining(order))
+    print(f"profile {profile.name}: {len(slots)} slots, {len(order)} executions, ~{estimate} "
           f"(scales {', '.join(map(str, profile.scales))}; formats {', '.join(profile.formats)}; "
           f"resume at {', '.join(profile.resume_steps)}; crash at {', '.join(profile.crash_steps)})")
     return 0

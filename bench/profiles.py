@@ -93,7 +93,7 @@ DEFAULT = Profile(
     rounds={"first_run": 3, "cold": 5, "modes": 3, "noop": 3, "resume": 1, "crash": 1,
             "io": 1, "footprint": 3, "codesize": 1, "floor": 1},
     scales=(1, 10, 100), formats=FORMATS,
-    resume_steps=STEPS, crash_steps=STEPS,
+    resume_steps=STEPS, crash_steps=STEPS, every_handoff=False,
 )
 
 FULL = Profile(

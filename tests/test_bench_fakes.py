@@ -39,6 +39,9 @@ if mode == "fails":
     sys.exit(3)
 if mode == "hangs":
     time.sleep(3600)
+if mode == "served":  # proves the harness started the server and passed its address
+    import urllib.request
+    urllib.request.urlopen(os.environ["FAKE_SERVICE_URL"] + "/", timeout=5).read()
 lock = wd / "fake.lock"
 if mode == "refuses" and lock.exists():
     print("error: fake.lock exists; run the unlock command first", file=sys.stderr)
@@ -86,7 +89,7 @@ MODES = {modes!r}
 FORMAT_MODES = {format_modes!r}
 SOURCE_FILES = ()
 TOOL_HOME = ()
-SERVICES = {{}}
+SERVICES = {services!r}
 HERE = Path(__file__).resolve().parent
 LOG = HERE / "calls.log"
 
@@ -97,7 +100,23 @@ def command(workdir, mode, *, fmt, scale, data=None, service_url=None):
 
 
 def environment(workdir, mode, *, service_url=None):
-    return {{"FAKE_SLEEP": {sleep!r}, "FAKE_RESUMES": {resumes!r}}}
+    env = {{"FAKE_SLEEP": {sleep!r}, "FAKE_RESUMES": {resumes!r}}}
+    if mode in SERVICES:
+        env["FAKE_SERVICE_URL"] = service_url
+    return env
+
+
+def service_command(name, state_dir, port):
+    return [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+            "--directory", str(state_dir)]
+
+
+def service_environment(name, state_dir):
+    return {{}}
+
+
+def service_health_path(name):
+    return "/"
 
 
 def dag_command(workdir, mode):
@@ -114,7 +133,7 @@ def recovery_commands(workdir, mode, *, fmt, scale, data=None):
 
 
 def write_fakes(root: Path, *, modes: dict[str, str] | None = None, sleep: float = 0.0,
-                format_modes=("ok",)) -> Path:
+                format_modes=("ok",), services: dict[str, str] | None = None) -> Path:
     """A fake baseline and a fake tool in root (a package-less folder for PYTHONPATH)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "fake_pipeline.py").write_text(PREDICTIONS_LINE + PIPELINE)
@@ -125,7 +144,7 @@ def write_fakes(root: Path, *, modes: dict[str, str] | None = None, sleep: float
             ("fake_tool", "faketool", tool, format_modes, "1")):
         (root / f"{module}.py").write_text(textwrap.dedent(ADAPTER).format(
             name=name, modes=mode_map, format_modes=set(fmts), sleep=str(sleep),
-            resumes=resumes))
+            resumes=resumes, services=(services or {}) if name != "baseline" else {}))
     return root
 
 

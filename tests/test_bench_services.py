@@ -1,0 +1,52 @@
+"""Servers a mode needs are started once on 127.0.0.1, used, and always stopped by PID."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from bench import records
+from tests.test_bench_continue import _processes_mentioning
+from tests.test_bench_fakes import REPO, bench, env_for, write_fakes
+
+MODES = {"ok": "correct, no server", "served": "needs the fake server"}
+
+
+def test_a_server_mode_runs_in_its_own_block_and_the_server_is_stopped(tmp_path):
+    root = write_fakes(tmp_path / "fakes", modes=MODES, services={"served": "fakesrv"})
+    out = tmp_path / "reports"
+    r = bench(root, "run", "--impl", "faketool", "--scenario", "cold,modes", "--rounds", "2",
+              "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    (run_dir,) = out.iterdir()
+    recs = records.load(run_dir / "records.jsonl")
+    assert all(rec.status == "ok" for rec in recs), [(rec.key, rec.stderr_tail) for rec in recs]
+    modes_in_order = [rec.mode for rec in recs]
+    first_served = modes_in_order.index("served")
+    assert set(modes_in_order[first_served:]) == {"served"}, "server block is not last"
+    assert [rec.warmup for rec in recs if rec.mode == "served"] == [True, False, False]
+
+    (service,) = records.read_run_info(run_dir)["services"]
+    assert service["name"] == "fakesrv" and service["stopped"] == "SIGTERM"
+    assert service["healthy_after_s"] >= 0 and "survivors" not in service
+    assert _processes_mentioning("http.server") == []
+
+
+def test_ctrl_c_while_a_server_runs_stops_it(tmp_path):
+    root = write_fakes(tmp_path / "fakes", modes=MODES, services={"served": "fakesrv"},
+                       sleep=1.0)
+    out = tmp_path / "reports"
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "--impl", "faketool",
+                             "--mode", "served", "--scenario", "cold", "--rounds", "5",
+                             "--out", str(out)], cwd=REPO, env=env_for(root),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _processes_mentioning("faketool served"):
+        time.sleep(0.1)  # wait until an execution against the server is in flight
+    assert _processes_mentioning("http.server"), "the server was not running"
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert _processes_mentioning("http.server") == []
+    assert _processes_mentioning(str(root)) == []
