@@ -55,7 +55,6 @@ def run_flow(workdir: Path, mode: str):
     from impl_prefect.flow import FLOWS
 
     console_without_tracebacks()
-
     settings = params.read(workdir / layout.PARAMS)
     return FLOWS[mode](str(workdir), dataclasses.asdict(settings),
                        file_hash(str(workdir / layout.DATA)), return_state=True)

@@ -56,9 +56,9 @@ def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None 
 
 def environment(workdir: Path, mode: str, *, service_url: str | None = None) -> dict[str, str]:
     env = tool_environment(workdir)
-    if mode == "server":
-        if not service_url:
-            raise ValueError("mode 'server' needs the URL of a running prefect server")
+    # Without a URL (e.g. drawing the DAG before any service is up) prefect falls back to its
+    # temporary server, which serves the same flow.
+    if mode == "server" and service_url:
         env["PREFECT_API_URL"] = _api_url(service_url)
     return env
 

@@ -1,9 +1,10 @@
 """Print the flow's DAG as prefect reports it: `python -m impl_prefect.dag --workdir DIR`.
 
-prefect 3 knows a flow's graph only from a flow run (its static `visualize()` cannot follow
-tuples returned by a task), so this runs the flow, reusing whatever its cache holds, and prints
-the task-run graph the prefect API serves for that run (`/flow_runs/{id}/graph-v2`, what the
-UI draws) as a Mermaid flowchart.
+prefect 3 knows this flow's graph only from a flow run: its static tracer
+(`Flow.visualize()`, `generate_mermaid_graph()`) fails where the flow unpacks a task's tuple,
+and with `viz_return_value` would link the tuple, never its items. So this runs the flow,
+reusing whatever its cache holds, and prints the task-run graph the prefect API serves for that
+run (`/flow_runs/{id}/graph-v2`, what the UI draws) as a Mermaid flowchart.
 """
 from __future__ import annotations
 

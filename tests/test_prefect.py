@@ -370,5 +370,6 @@ def test_adapter_is_stdlib_only_and_points_all_state_into_the_workdir(tmp_path):
     assert not Path(env["PREFECT_LOCAL_STORAGE_PATH"]).is_relative_to(env["PREFECT_HOME"])
     assert adapter.environment(wd, "server", service_url="http://127.0.0.1:9")[
         "PREFECT_API_URL"] == "http://127.0.0.1:9/api"
+    assert "PREFECT_API_URL" not in env
     assert set(adapter.MODES) == {"memory", "files", "server"}
     assert adapter.FORMAT_MODES == {"files"}
