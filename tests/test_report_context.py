@@ -62,6 +62,8 @@ def test_split_of_one_execution():
     assert split(rec) == {"startup": 1.0, "compute": 1.0, "io": 1.0, "orchestration": 1.0,
                           "read_bytes": 10, "write_bytes": 7}
     assert split(dataclasses.replace(rec, spans=())) is None
+    cut = rec.spans + ({"step": "b", "kind": "write", "start": 103.0},)  # killed mid-span
+    assert split(dataclasses.replace(rec, spans=cut)) == split(rec)
 
 
 def test_parts_add_up_to_each_cold_run(run):
@@ -255,7 +257,7 @@ def test_code_size_and_stored_sources(ctx, raw):
 def test_dags_and_representative_timelines(ctx, raw):
     shape = ctx["shape"]
     assert {d["name"] for d in shape["dags"]} == {"luigi-local", "snakemake-processes"}
-    assert "prefect · memory" in shape["dags_missing"]
+    assert shape["dags_missing"] == ["prefect"]
     gantt = {g["impl"]: g for g in shape["gantt"]}
     assert {g["impl"]: g["mode"] for g in gantt.values()} == {
         "baseline": "files", "luigi": "local", "prefect": "memory", "snakemake": "processes"}
@@ -375,3 +377,33 @@ def test_methodology_counts(ctx, raw):
     assert m["statuses"]["timeout"] == 1
     assert ("fixture", "True") in m["environment"]
     assert {r["name"] for r in m["raw"]} == {"run.json", "records.jsonl", "floor.json"}
+
+
+def test_a_one_round_run_reads_honestly(run):
+    """The quick profile: one timed round, one scale. No spreads from one sample, no claim
+    about large data from the smallest size."""
+    quick = [r for r in run.records if r.round <= 1 and (r.scenario != "io" or r.scale == 1)]
+    ctx = context.build(dataclasses.replace(run, records=quick))
+    keys = {s["key"] for s in ctx["guide"]["situations"]}
+    assert "large_data" not in keys
+    assert "large data handed between steps" in ctx["guide"]["not_measured"]
+    text = " ".join(s["sentence"] for s in ctx["guide"]["situations"])
+    text += " ".join(p for a in ctx["summary"]["answers"] for p in a["points"])
+    assert "one sample" in text
+    assert "IQR" not in text and "CI" not in text
+
+
+def test_recovery_commands_read_as_typed():
+    from bench.render.summary import argv_text
+    argv = ["python", "-m", "snakemake", "--directory", "$WORKDIR", "--config", "a=b c",
+            "$WORKDIR/out"]
+    assert argv_text(argv) == "python -m snakemake --directory $WORKDIR --config 'a=b c' $WORKDIR/out"
+
+
+def test_tool_message_preview_is_the_line_that_says_what_went_wrong():
+    message = "Assuming unrestricted shared filesystem usage.\nBuilding DAG of jobs...\n" \
+              "IncompleteFilesException:\nThe files below seem to be incomplete.\n"
+    assert context.key_line(message) == ("IncompleteFilesException: The files below seem to be "
+                                         "incomplete.")
+    assert context.key_line("all fine\nlast words\n") == "last words"
+    assert context.key_line("") == ""

@@ -1,8 +1,8 @@
 """Charts as inline SVG strings, drawn with matplotlib's Agg-free SVG path (no pyplot state).
 
 Every chart draws every sample as a point; bars appear only where a wall time is split into
-parts. Samples that cannot enter a median (warm-ups, failures) are drawn hollow or as crosses,
-so they are visible without being mistaken for measurements.
+parts. Samples that cannot enter a median are drawn too, warm-ups hollow and failures as
+crosses, so they are visible without being mistaken for measurements.
 """
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ PART_NAMES = {"startup": "start-up", "compute": "compute", "io": "file IO",
               "orchestration": "orchestration"}
 KIND_COLOURS = {"compute": PART_COLOURS["compute"], "read": "#e9a66a", "write": "#c4542a"}
 EXCLUDED = "#c0392b"
+WARMUP = "#9a9a9a"
 
 
 def colour(impl: str) -> str:
@@ -84,16 +85,25 @@ def _render(draw, width: float, height: float, chart_id: str, title: str) -> str
         return to_svg(fig, chart_id, title)
 
 
-def _points(ax, xs, ys, usable, col, mk, horizontal=False, label=None):
-    """Usable samples filled; excluded ones as red crosses."""
-    good = [(x, y) for x, y, u in zip(xs, ys, usable) if u and y is not None]
-    bad = [(x, y) for x, y, u in zip(xs, ys, usable) if not u and y is not None]
-    for pts, style in ((good, dict(color=col, marker=mk, alpha=0.8, linestyle="none",
-                                   markersize=4.5, label=label)),
-                       (bad, dict(color=EXCLUDED, marker="x", linestyle="none", markersize=5))):
-        if pts:
-            a, b = zip(*pts)
-            ax.plot(*((b, a) if horizontal else (a, b)), **style)
+def _points(ax, xs, ys, pts, col, mk, horizontal=False, label=None):
+    """Usable samples filled; warm-ups hollow grey; failed or unverified ones red crosses."""
+    groups = {"ok": [], "warmup": [], "failed": []}
+    for x, y, p in zip(xs, ys, pts):
+        if y is not None:
+            groups[_kind(p)].append((x, y))
+    styles = {"ok": dict(color=col, marker=mk, alpha=0.8, markersize=4.5, label=label),
+              "warmup": dict(color=WARMUP, marker="o", markerfacecolor="none", markersize=4.5),
+              "failed": dict(color=EXCLUDED, marker="x", markersize=5)}
+    for kind, found in groups.items():
+        if found:
+            a, b = zip(*found)
+            ax.plot(*((b, a) if horizontal else (a, b)), linestyle="none", **styles[kind])
+
+
+def _kind(point: dict) -> str:
+    if point["usable"]:
+        return "ok"
+    return "warmup" if point.get("warmup") and point.get("status") == "ok" else "failed"
 
 
 def _seconds_axis(axis) -> None:
@@ -135,10 +145,10 @@ def breakdown(rows: list[dict], chart_id: str = "breakdown") -> str | None:
         for y, r in enumerate(ordered):
             pts = r["points"]
             offs = _spread(len(pts), 0.4)
-            _points(ax, [y + o for o in offs], [p["wall"] for p in pts],
-                    [p["usable"] for p in pts], "#111111", "o", horizontal=True)
+            _points(ax, [y + o for o in offs], [p["wall"] for p in pts], pts, "#111111", "o",
+                    horizontal=True)
         ax.set_xlabel("seconds: bars are the median of each part, dots every run's wall time "
-                      "(× excluded)")
+                      "(hollow: warm-up, ×: failed)")
         ax.set_xlim(left=0)
         fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=4,
                    fontsize=8, frameon=False)
@@ -165,11 +175,13 @@ def io_sweep(sweep: dict, floor_rt: dict[str, list[dict]], chart_id: str = "io-s
                 med = [(p["scale"], p["io"]["median"]) for p in s["per_scale"] if p["io"]["n"]]
                 if med:
                     ax.plot(*zip(*med), color=colour(s["impl"]), linestyle=":", linewidth=1.2,
+                            marker="_", markersize=10,
                             label=f"{s['label']} in memory (lower bound)")
             floor = floor_rt.get(f) or []
             if floor:
                 ax.plot([p["scale"] for p in floor], [p["seconds"] for p in floor], color="black",
-                        linestyle="--", linewidth=1.2, label="floor: write+read in-process")
+                        linestyle="--", linewidth=1.2, marker="_", markersize=12,
+                        label="floor: write+read in-process")
             ax.set_xscale("log")
             ax.set_yscale("log")
             _scale_axis(ax.xaxis)
@@ -186,7 +198,7 @@ def io_sweep(sweep: dict, floor_rt: dict[str, list[dict]], chart_id: str = "io-s
 def _series_on(ax, s: dict, col: str, mk: str, key: str):
     pts = s["points"]
     _points(ax, [p["scale"] * (1 + 0.04 * o) for p, o in zip(pts, _spread(len(pts), 2))],
-            [p[key] for p in pts], [p["usable"] for p in pts], col, mk)
+            [p[key] for p in pts], pts, col, mk)
     med = [(p["scale"], p[key]["median"]) for p in s["per_scale"] if p[key]["n"]]
     if med:
         ax.plot(*zip(*med), color=col, marker=mk, linewidth=1.2, markersize=0, label=s["label"])
@@ -251,8 +263,8 @@ def resume(rows: list[dict], chart_id: str = "resume") -> str | None:
                            label="cold run median")
             for i, s in enumerate(row["steps"]):
                 pts = s["points"]
-                _points(ax, [i + o for o in _spread(len(pts))], [p["wall"] for p in pts],
-                        [p["usable"] for p in pts], col, "o")
+                _points(ax, [i + o for o in _spread(len(pts))], [p["wall"] for p in pts], pts,
+                        col, "o")
                 if s["wall"]["n"]:
                     ax.plot([i - 0.25, i + 0.25], [s["wall"]["median"]] * 2, color=col, linewidth=2)
             ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
@@ -284,7 +296,7 @@ def cost(rows: list[dict], chart_id: str = "cost") -> str | None:
             for y, r in enumerate(rows[::-1]):
                 pts = r["points"][key]
                 _points(ax, [p["wall"] for p in pts], [y + o for o in _spread(len(pts), 0.4)],
-                        [p["usable"] for p in pts], colour(r["impl"]), "o")
+                        pts, colour(r["impl"]), "o")
                 if r[key]["n"]:
                     ax.plot([r[key]["median"]] * 2, [y - 0.3, y + 0.3], color="black", linewidth=1.5)
             ax.set_yticks(range(len(labels)), labels)
@@ -307,7 +319,7 @@ def footprint(footprint: list[dict], chart_id: str = "footprint") -> str | None:
         for y, f in enumerate(footprint[::-1]):
             pts = f["points"]
             _points(ax, [p["value"] for p in pts], [y + o for o in _spread(len(pts), 0.4)],
-                    [p["usable"] for p in pts], colour(f["impl"]), "o")
+                    pts, colour(f["impl"]), "o")
             if f["import"]["n"]:
                 ax.plot([f["import"]["median"]] * 2, [y - 0.3, y + 0.3], color="black",
                         linewidth=1.5)
@@ -327,18 +339,22 @@ def gantt(rows: list[dict], steps: list[str], chart_id: str = "gantt") -> str | 
     def draw(fig):
         axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
         for ax, g in zip(axes, rows):
-            names = ["start-up"] + [s for s in steps if any(sp["step"] == s for sp in g["spans"])]
+            present = {str(sp["step"]) for sp in g["spans"]}
+            names = (["start-up"] + [s for s in steps if s in present]
+                     + sorted(present - set(steps)))
             y = {name: len(names) - 1 - i for i, name in enumerate(names)}
             first = min(s["start"] for s in g["spans"])
             ax.broken_barh([(0, first)], (y["start-up"] - 0.35, 0.7), color=PART_COLOURS["startup"])
             for s in g["spans"]:
                 ax.broken_barh([(s["start"], max(s["end"] - s["start"], g["wall_s"] / 800))],
-                               (y[s["step"]] - 0.35, 0.7), color=KIND_COLOURS.get(s["kind"], "#888"))
+                               (y[str(s["step"])] - 0.35, 0.7),
+                               color=KIND_COLOURS.get(s["kind"], "#888"))
             ax.axvline(g["wall_s"], color="black", linewidth=0.8, linestyle=":")
             ax.set_yticks(list(y.values()), list(y.keys()))
             ax.set_xlim(0, g["wall_s"] * 1.01)
-            ax.set_title(f"{g['label']}: round {g['round']}, {fmt.seconds(g['wall_s'])} "
-                         f"(median of n={g['n']}: {fmt.seconds(g['median_s'])})",
+            which = (f"median of n={g['n']}: {fmt.seconds(g['median_s'])}" if g["n"] > 1
+                     else "the only usable cold run")
+            ax.set_title(f"{g['label']}: round {g['round']}, {fmt.seconds(g['wall_s'])} ({which})",
                          fontsize=9, loc="left")
         axes[-1].set_xlabel("seconds since launch (dotted line: process exit)")
         handles = [Patch(color=PART_COLOURS["startup"], label="start-up")] + [

@@ -10,8 +10,8 @@ import re
 
 from bench import stats
 from bench.render import guide, summary
-from bench.render.groups import (BASELINE, Index, label, most_common, nested, ratio, samples,
-                                 split, split_value, detail_value)
+from bench.render.groups import (BASELINE, Index, detail_value, label, most_common, nested,
+                                 ratio, samples, split, split_value, valid_spans)
 from bench.render.load import RunData
 
 FORMAT_ORDER = ("csv", "pickle", "parquet")
@@ -89,7 +89,8 @@ def _series(ix: Index, impl: str, mode: str, fmt_: str | None) -> dict:
     return {"impl": impl, "mode": mode, "format": fmt_, "label": label(impl, mode),
             "in_memory": fmt_ is None, "per_scale": per_scale,
             "points": [{"scale": r.scale, "io": (split(r) or {}).get("io"), "wall": r.wall_s,
-                        "usable": r.usable, "status": r.status, "round": r.round} for r in recs]}
+                        "usable": r.usable, "status": r.status, "warmup": r.warmup,
+                        "round": r.round} for r in recs]}
 
 
 def floor_points(floor: dict | None) -> list[dict]:
@@ -198,7 +199,7 @@ def _resume(ix: Index, impl: str, mode: str) -> dict:
             "steps_match": _all_true(r.verify.get("steps_match") for r in recs),
             "statuses": dict(collections.Counter(r.status for r in recs)),
             "points": [{"round": r.round, "wall": r.wall_s, "usable": r.usable,
-                        "status": r.status} for r in recs],
+                        "status": r.status, "warmup": r.warmup} for r in recs],
         })
     return {"impl": impl, "mode": mode, "label": label(impl, mode), "cold": cold, "steps": steps}
 
@@ -216,6 +217,7 @@ def _crash_row(ix: Index, impl: str, mode: str, step: str) -> dict:
     if not commands:
         commands = next((r.detail.get("commands") for r in recovery_recs
                          if r.detail.get("commands")), [])
+    message = next((str(r.detail["tool_message"]) for r in recs if r.detail.get("tool_message")), "")
     recovery_walls = [c["wall_s"] for c in recoveries if stats.is_finite(c.get("wall_s"))]
     if not recovery_walls:
         recovery_walls = [r.wall_s for r in recovery_recs]
@@ -224,8 +226,8 @@ def _crash_row(ix: Index, impl: str, mode: str, step: str) -> dict:
         "outcomes": dict(collections.Counter(r.outcome or "unknown" for r in recs)),
         "outcome": most_common(r.outcome or "unknown" for r in recs),
         "statuses": dict(collections.Counter(r.status for r in recs)),
-        "tool_message": next((r.detail.get("tool_message") for r in recs
-                              if r.detail.get("tool_message")), ""),
+        "tool_message": message,
+        "tool_message_line": key_line(message),
         "recovery_commands": [summary.argv_text(c) for c in commands],
         "recovery_wall": recovery_walls,
         "recovery_exit_codes": [c.get("exit_code") for c in recoveries if "exit_code" in c]
@@ -239,6 +241,19 @@ def _crash_row(ix: Index, impl: str, mode: str, step: str) -> dict:
         "rerun_wall": [r.wall_s for r in recs],
         "rerun_steps": list(most_common(tuple(r.steps_executed) for r in recs) or ()),
     }
+
+
+KEY_LINE = re.compile(r"error|exception|incomplete|lock|refus|cannot|failed|traceback", re.I)
+
+
+def key_line(message: str) -> str:
+    """The line of a tool's message that says what went wrong, for the table; the rest folds."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if KEY_LINE.search(line):
+            # "SomeException:" alone says little: its next line is the explanation
+            return f"{line} {lines[i + 1]}" if line.endswith(":") and i + 1 < len(lines) else line
+    return lines[-1] if lines else ""
 
 
 def _leftovers(recs) -> dict[str, list[str]]:
@@ -310,7 +325,8 @@ def _footprint(ix: Index) -> list[dict]:
                     "install_bytes": most_common(r.detail.get("install_bytes") for r in usable),
                     "largest": _largest_packages(packages),
                     "points": [{"round": r.round, "value": r.detail.get("import_s", r.wall_s),
-                                "usable": r.usable, "status": r.status} for r in recs]})
+                                "usable": r.usable, "status": r.status, "warmup": r.warmup}
+                               for r in recs]})
     return out
 
 
@@ -368,8 +384,8 @@ def shape_section(ix: Index, run: RunData) -> dict:
     for name, text in run.dags.items():
         impl, _, mode = name.partition("-")
         dags.append({"name": name, "impl": impl, "mode": mode or None, "text": text})
-    shown = {(d["impl"], d["mode"]) for d in dags}
-    missing = [label(i, m) for i, m in ix.pairs("cold") if i != BASELINE and (i, m) not in shown]
+    shown = {d["impl"] for d in dags}  # one DAG per tool is enough: modes share the pipeline
+    missing = [impl for impl in ix.impls if impl != BASELINE and impl not in shown]
     return {"dags": dags, "dags_missing": missing, "steps": ix.steps,
             "gantt": [g for g in (_gantt(ix, impl) for impl in ix.impls) if g]}
 
@@ -377,15 +393,16 @@ def shape_section(ix: Index, run: RunData) -> dict:
 def _gantt(ix: Index, impl: str) -> dict | None:
     """The cold run of the default mode closest to that mode's median wall time."""
     mode = ix.default_mode(impl)
-    recs = [r for r in ix.select("cold", impl, mode) if r.usable and r.spans and r.launch_epoch]
+    recs = [r for r in ix.select("cold", impl, mode)
+            if r.usable and valid_spans(r) and r.launch_epoch]
     if not recs:
         return None
     centre = stats.median([r.wall_s for r in recs])
     rep = min(recs, key=lambda r: (abs(r.wall_s - centre), r.round))
     t0 = rep.launch_epoch
-    spans = [{"step": s["step"], "kind": s["kind"], "start": s["start"] - t0, "end": s["end"] - t0,
-              "bytes": s.get("bytes", 0), "pid": s.get("pid")}
-             for s in sorted(rep.spans, key=lambda s: s["start"])]
+    spans = [{"step": s.get("step"), "kind": s.get("kind"), "start": s["start"] - t0,
+              "end": s["end"] - t0, "bytes": s.get("bytes", 0), "pid": s.get("pid")}
+             for s in sorted(valid_spans(rep), key=lambda s: s["start"])]
     return {"impl": impl, "mode": mode, "label": label(impl, mode), "round": rep.round,
             "wall_s": rep.wall_s, "median_s": centre, "n": len(recs), "split": split(rep),
             "spans": spans, "pids": len({s["pid"] for s in spans})}

@@ -73,7 +73,13 @@ def ratio(r: stats.Ratio | None) -> str:
 
 
 def spread(summary: dict | None) -> str:
-    """'1.23 s (IQR 0.05 s, n=5)' from a summary dict built by the context."""
+    """'1.23 s (IQR 0.05 s, n=5)' from a summary dict built by the context; with fewer than
+    three samples an IQR says nothing, so the samples themselves are given."""
     if not summary or not summary.get("n"):
         return "no usable samples"
-    return f"{seconds(summary['median'])} (IQR {seconds(summary['iqr'])}, n={summary['n']})"
+    n = summary["n"]
+    if n == 1:
+        return f"{seconds(summary['median'])} (one sample)"
+    if n == 2:
+        return f"{seconds(summary['median'])} (n=2: {seconds(summary['min'])} and {seconds(summary['max'])})"
+    return f"{seconds(summary['median'])} (IQR {seconds(summary['iqr'])}, n={n})"

@@ -117,16 +117,28 @@ def ratio(a: dict, b: dict) -> stats.Ratio | None:
 
 def split(rec: Record) -> dict | None:
     """Wall time as start-up (until the first span), compute, file IO and orchestration (the rest)."""
-    if not rec.spans or rec.launch_epoch is None:
+    spans = valid_spans(rec)
+    if not spans or rec.launch_epoch is None:
         return None
-    first = min(s["start"] for s in rec.spans)
-    compute = sum(s["end"] - s["start"] for s in rec.spans if s.get("kind") == "compute")
-    io = sum(s["end"] - s["start"] for s in rec.spans if s.get("kind") in ("read", "write"))
+    first = min(s["start"] for s in spans)
+    compute = sum(s["end"] - s["start"] for s in spans if s.get("kind") == "compute")
+    io = sum(s["end"] - s["start"] for s in spans if s.get("kind") in ("read", "write"))
     startup = max(0.0, first - rec.launch_epoch)
     return {"startup": startup, "compute": compute, "io": io,
             "orchestration": max(0.0, rec.wall_s - startup - compute - io),
-            "read_bytes": sum(s.get("bytes", 0) for s in rec.spans if s.get("kind") == "read"),
-            "write_bytes": sum(s.get("bytes", 0) for s in rec.spans if s.get("kind") == "write")}
+            "read_bytes": sum(_bytes(s) for s in spans if s.get("kind") == "read"),
+            "write_bytes": sum(_bytes(s) for s in spans if s.get("kind") == "write")}
+
+
+def valid_spans(rec: Record) -> list[dict]:
+    """Spans with a start and an end; a line cut short by a kill is skipped, not fatal."""
+    return [s for s in rec.spans if isinstance(s, dict) and stats.is_finite(s.get("start"))
+            and stats.is_finite(s.get("end")) and s["end"] >= s["start"]]
+
+
+def _bytes(span: dict) -> int:
+    n = span.get("bytes")
+    return int(n) if stats.is_finite(n) else 0
 
 
 def split_value(part: str) -> Callable[[Record], float | None]:

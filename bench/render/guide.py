@@ -12,6 +12,9 @@ from bench import stats
 from bench.render import fmt
 from bench.render.groups import BASELINE
 
+# Without an interval, a runner-up less than 10 % slower is not called slower.
+CLOSE_CALL = 1.10
+
 NEVER_MEASURED = (
     "many independent tasks in parallel (fan-out, wide DAGs)",
     "distributed or cluster execution (remote workers, Kubernetes, HPC schedulers)",
@@ -67,12 +70,16 @@ def _runner_up(best: dict, ranked: list[dict]) -> str:
     if r.has_ci and not r.excludes_one:
         return (f" It is within noise of {second['who']}: their ratio {fmt.ratio(r)} "
                 "includes 1.")
+    if not r.has_ci and r.value < CLOSE_CALL:
+        return (f" Too close to call against {second['who']} at "
+                f"{fmt.seconds(second['median'])} (×{fmt.number(r.value)}, n={r.n_a} vs "
+                f"{r.n_b}).")
     return f" Next: {second['who']} at {fmt.seconds(second['median'])}, {fmt.ratio(r)}."
 
 
 def _large_data(sweep: dict) -> dict:
     title = "large data handed between steps"
-    if not sweep["scales"]:
+    if not sweep["scales"] or max(sweep["scales"]) <= 1:  # nothing larger than the data itself
         return _situation("large_data", title)
     top = max(sweep["scales"])
     cands = []
@@ -105,9 +112,10 @@ def _failures(resume: list[dict]) -> dict:
         return _situation("failures", title)
     best = ranked[0]
     vs_cold = f", ×{fmt.number(best['ratio'])} of its own cold run" if best["ratio"] else ""
+    where = (f"the median over {best['n']} failure points" if best["n"] > 1
+             else "at the one failure point measured")
     sentence = (f"{best['who']} finished fastest after a failure: "
-                f"{fmt.seconds(best['median'])}, the median over {best['n']} failure points"
-                f"{vs_cold}.")
+                f"{fmt.seconds(best['median'])}, {where}{vs_cold}.")
     if len(ranked) > 1:
         second = ranked[1]
         sentence += f" Next: {second['who']} at {fmt.seconds(second['median'])}."

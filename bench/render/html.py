@@ -39,6 +39,11 @@ def spread_cell(summary: dict | None, show_excluded: bool = True) -> str:
     if not summary or not summary.get("n"):
         text = ('<span class="na">no usable samples</span>' if excluded
                 else '<span class="na">not measured</span>')
+    elif summary["n"] < 3:
+        text = (f'{e(fmt.seconds(summary["median"]))}<span class="sub">'
+                + ("one sample" if summary["n"] == 1 else
+                   f'{e(fmt.seconds(summary["min"]))} and {e(fmt.seconds(summary["max"]))}')
+                + "</span>")
     else:
         text = (f'{e(fmt.seconds(summary["median"]))}<span class="sub">IQR '
                 f'{e(fmt.seconds(summary["iqr"]))} · n={summary["n"]}</span>')
@@ -264,10 +269,10 @@ def _resume_cell(s: dict) -> str:
 def _crash_cells(c: dict) -> list[str]:
     outcomes = "<br>".join(f'<span class="o-{e(k)}">{e(k.replace("_", " "))}</span> ×{v}'
                            for k, v in sorted(c["outcomes"].items()))
-    message = c["tool_message"] or ""
-    if len(message) > MESSAGE_PREVIEW:
-        msg = (f"<details><summary>{e(message[:MESSAGE_PREVIEW])}…</summary>"
-               f"<pre>{e(message)}</pre></details>")
+    message, line = c["tool_message"] or "", c["tool_message_line"]
+    if message and message.strip() != line:
+        preview = line if len(line) <= MESSAGE_PREVIEW else line[:MESSAGE_PREVIEW] + "…"
+        msg = f"<details><summary>{e(preview)}</summary><pre>{e(message)}</pre></details>"
     else:
         msg = f"<pre>{e(message)}</pre>" if message else "—"
     if c["recovery_commands"]:
@@ -309,8 +314,8 @@ def _cost(cost: dict, charts: dict) -> str:
     return "".join([
         '<section id="cost"><h2>What does each tool cost on top of my code?</h2>',
         figure(charts.get("cost"), "chart-cost",
-               "Every run as a point (red ×: excluded from the median), the median as a black "
-               "tick; log scale."),
+               "Every run as a point (hollow: warm-up, red ×: failed; neither enters the "
+               "median), the median as a black tick; log scale."),
         table(["tool · mode", "first run", "cold run", "start-up", "no-op rerun", "peak memory",
                "CPU", "tool state on disk", "cold run over the plain script"], rows)
         if rows else note("No runs of the cost scenarios in this run."),
@@ -424,8 +429,8 @@ def _method(m: dict, s: dict) -> str:
                  "no measured groups")
     raw = "".join(f'<li><a href="{e(r["name"])}">{e(r["name"])}</a> ({e(fmt.nbytes(r["bytes"]))})</li>'
                   for r in m["raw"])
-    env = table(["key", "value"], [[f"<code>{e(k)}</code>", e(v)] for k, v in m["environment"]],
-                "env")
+    env = "".join(f"<div><code>{e(k)}</code> {e(v)}</div>" for k, v in m["environment"])
+    env = f'<div class="env">{env}</div>'
     return "".join([
         '<section id="method"><h2>Methodology and limitations</h2>',
         "<h3>What was measured and how</h3><ul>",
@@ -509,6 +514,7 @@ nav{display:flex;flex-wrap:wrap;gap:4px 16px;padding:8px 0}nav a{color:#0b57d0;t
 font-weight:600;border-radius:4px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px;width:100%}
 th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+td code{overflow-wrap:anywhere}
 th{background:var(--bg-soft);font-weight:600}
 .sub{display:block;color:var(--muted);font-size:11.5px}.sub-inline{color:var(--muted);font-size:12px}
 .excl{color:var(--bad)}.na{color:var(--muted);font-style:italic}.bad{color:var(--bad)}
@@ -534,7 +540,8 @@ font-size:11.5px}
 .dags{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:12px}
 dl.guide dt{font-weight:600;margin-top:10px}.favours{font-weight:400;font-size:12px;background:#e8f0fe;
 color:#0b57d0;border-radius:3px;padding:1px 6px;margin-left:6px}dl.guide dd{margin:2px 0 0 0}
-table.env td{font-size:12px;word-break:break-all}
+.env{columns:3 320px;column-gap:24px;font-size:12px}.env div{break-inside:avoid;
+padding:1px 0;border-bottom:1px solid #eee;overflow-wrap:anywhere}.env code{color:var(--muted);font-size:11.5px}
 @media (max-width:800px){.cols,.answers{grid-template-columns:1fr}}
 @media print{body{max-width:none;padding:0;font-size:11pt}nav{display:none}
 h2{break-before:page}section#summary h2{break-before:auto}table,figure,pre{break-inside:avoid}

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import collections
+import re
 import shlex
 
 from bench import stats
 from bench.render import fmt
-from bench.render.groups import Index, group_key, group_label, nested
+from bench.render.groups import BASELINE, Index, group_key, group_label, nested
 from bench.render.guide import crash_tally, over_baseline, tally_text
 from bench.render.load import RunData
 
@@ -16,10 +17,14 @@ WIDE_SPREAD = 0.20  # IQR / median above which a number is flagged as shaky (abo
 # A first round a few per cent off is not worth a warning even when the other rounds agree
 # so closely that its modified z-score is large.
 OUTLIER_MIN_EFFECT = 0.10
+PLACEHOLDER = re.compile(r"\$[A-Z_]+(/[\w./-]*)?")
 
 
 def argv_text(argv) -> str:
-    return shlex.join(str(a) for a in argv) if isinstance(argv, (list, tuple)) else str(argv)
+    """A command as a user types it: quoted, except placeholders such as $WORKDIR/out."""
+    if not isinstance(argv, (list, tuple)):
+        return str(argv)
+    return " ".join(a if PLACEHOLDER.fullmatch(a) else shlex.quote(a) for a in map(str, argv))
 
 
 
@@ -48,6 +53,8 @@ def _tools(ix: Index) -> list[dict]:
     out = []
     for impl in ix.impls:
         version = nested(ix.info, f"impls.{impl}.version", f"packages.{impl}", f"versions.{impl}")
+        if version is None and impl == BASELINE and nested(ix.info, "python.version"):
+            version = f"Python {nested(ix.info, 'python.version')}"
         modes = [{"mode": m, "default": m == ix.default_mode(impl),
                   "description": nested(ix.info, f"impls.{impl}.modes.{m}")}
                  for m in ix.modes(impl)]
@@ -219,10 +226,9 @@ def _answer_io(io: dict) -> list[str]:
     points = []
     for row in io["breakdown"]:
         if row["files"] and row["io"]["n"] and row["wall"]["n"]:
-            points.append(f"{row['label']}: file IO {fmt.seconds(row['io']['median'])} of a "
-                          f"{fmt.seconds(row['wall']['median'])} cold run "
-                          f"({fmt.percent(row['io_share'])}; IQR {fmt.seconds(row['io']['iqr'])}, "
-                          f"n={row['io']['n']}).")
+            points.append(f"{row['label']}: file IO {fmt.spread(row['io'])}, "
+                          f"{fmt.percent(row['io_share'])} of a "
+                          f"{fmt.seconds(row['wall']['median'])} cold run.")
     check = io["cross_check"]
     if check:
         points.append(f"The plain script with files against values in memory: "
@@ -233,14 +239,18 @@ def _answer_io(io: dict) -> list[str]:
 def _answer_failure(failure: dict) -> list[str]:
     points = []
     for row in failure["resume"]:
-        ratios = [s["ratio"] for s in row["steps"] if s["ratio"] is not None]
-        if not ratios:
+        steps = [s for s in row["steps"] if s["ratio"] is not None]
+        if not steps:
             continue
-        lo = min(ratios, key=lambda r: r.value)
-        hi = max(ratios, key=lambda r: r.value)
-        points.append(f"{row['label']}: after a failure, finishing takes ×{fmt.number(lo.value)} "
-                      f"to ×{fmt.number(hi.value)} of a cold run "
-                      f"(cold {fmt.spread(row['cold'])}).")
+        lo = min(steps, key=lambda s: s["ratio"].value)
+        hi = max(steps, key=lambda s: s["ratio"].value)
+        if lo is hi:
+            span = f"×{fmt.number(lo['ratio'].value)} of a cold run (failure at {lo['step']})"
+        else:
+            span = (f"×{fmt.number(lo['ratio'].value)} (failure at {lo['step']}) to "
+                    f"×{fmt.number(hi['ratio'].value)} (at {hi['step']}) of a cold run")
+        points.append(f"{row['label']}: finishing after a failure takes {span}; "
+                      f"cold run {fmt.spread(row['cold'])}.")
     for who, counts in crash_tally(failure["crash"]).items():
         points.append(f"{who} after a hard crash: {tally_text(counts)}.")
     return points or ["Not measured in this run."]
