@@ -187,9 +187,11 @@ class Context:
 
 
 def user_facing(argv: list[str], workdir: Path) -> list[str]:
-    """A command as the user would type it: `python` and `$WORKDIR` instead of local paths."""
-    out = []
-    for arg in argv:
-        arg = "python" if arg == sys.executable else arg
-        out.append(arg.replace(str(workdir), "$WORKDIR"))
-    return out
+    """A command as the user would type it from the repository: `python`, `$WORKDIR` and
+    repository-relative paths instead of this machine's paths."""
+    return [user_text("python" if arg == sys.executable else str(arg), workdir) for arg in argv]
+
+
+def user_text(text: str, workdir: Path) -> str:
+    text = text.replace(str(workdir), "$WORKDIR")
+    return text.replace(str(execute.REPO) + "/", "")

@@ -25,7 +25,7 @@ def main(args) -> int:
         print(f"  {name:<10} {text} [{args.profile}: {where}]")
     slots = plan.slots_for(profile, loaded.impls)
     order = plan.schedule(slots, profile, 1, lambda s: loaded.by_name()[s.impl].service(s.mode)
-                          is not None)
+                          is not None, {i.name: i.default_mode for i in loaded.impls})
     estimate = clock(Progress(len(order)).remaining(order))
     print(f"profile {profile.name}: {len(slots)} slots, {len(order)} executions, ~{estimate} "
           f"(scales {', '.join(map(str, profile.scales))}; formats {', '.join(profile.formats)}; "

@@ -101,23 +101,26 @@ def _slots_of(selection: str, impl: Impl, profile: Profile,
     return []  # codesize and floor are not slots of the rounds
 
 
-def schedule(slots: list[Slot], profile: Profile, seed: int,
-             needs_service) -> list[Execution]:
+def schedule(slots: list[Slot], profile: Profile, seed: int, needs_service,
+             default_modes: dict[str, str] | None = None) -> list[Execution]:
     """The whole run in order: per block, the warm-up round then the shuffled rounds."""
     plain = [s for s in slots if not needs_service(s)]
     served = [s for s in slots if needs_service(s)]
     order: list[Execution] = []
     for block, block_slots in enumerate((plain, served)):
         if block_slots:
-            order += _block(block_slots, profile, seed, block)
+            order += _block(block_slots, profile, seed, block, default_modes or {})
     return order
 
 
-def _block(slots: list[Slot], profile: Profile, seed: int, block: int) -> list[Execution]:
+def _block(slots: list[Slot], profile: Profile, seed: int, block: int,
+           default_modes: dict[str, str]) -> list[Execution]:
     slots = sorted(slots, key=Slot.sort_key)
     order: list[Execution] = []
     if profile.warmup:
-        warm = _warmup_slots(slots, per_mode=block == 1)
+        # the default mode first, so that it is the one an implementation warms up with
+        ranked = sorted(slots, key=lambda s: s.mode != default_modes.get(s.impl))
+        warm = sorted(_warmup_slots(ranked, per_mode=block == 1), key=Slot.sort_key)
         random.Random(f"{seed}/{block}/warmup").shuffle(warm)
         order += [Execution(s, round=0, warmup=True) for s in warm]
     last = max(profile.rounds.get(s.selection, 1) for s in slots)

@@ -82,8 +82,8 @@ QUICK = Profile(
     name="quick",
     rounds={"first_run": 1, "cold": 1, "modes": 1, "noop": 1, "resume": 1, "crash": 1,
             "io": 1, "footprint": 1, "codesize": 1, "floor": 1},
-    # cold runs parquet, the io sweep adds csv: one size, two formats
-    scales=(1,), formats=("csv",),
+    # cold runs parquet at x1; the io sweep adds csv at x10: one more size and format
+    scales=(10,), formats=("csv",),
     resume_steps=("train",), crash_steps=("preprocess",),
     timeout_s=300.0, every_handoff=False,
 )

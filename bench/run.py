@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import re
 import shutil
 import signal
 import sys
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 from bench import codesize, execute, floor, plan, provenance, records, registry, scenarios
-from bench.context import Context
+from bench.context import Context, user_text
 from bench.profiles import FORMATS, PROFILES, SCENARIOS, STEPS, Profile
 from bench.progress import Progress, clock
 from bench.services import ServiceError, Services
@@ -20,6 +21,7 @@ from bench.services import ServiceError, Services
 DEFAULT_OUT = execute.REPO / "reports"
 DEFAULT_SEED = 1
 DAG_TIMEOUT_S = 180.0
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # luigi's deps_tree colours its states
 
 
 class UsageError(Exception):
@@ -168,7 +170,8 @@ class Runner:
                            timeout_s=None)
         self.records_path = run_dir / "records.jsonl"
         slots = plan.slots_for(self.profile, self.selected, set(config["modes"] or ()))
-        self.order = plan.schedule(slots, self.profile, config["seed"], self._needs_service)
+        self.order = plan.schedule(slots, self.profile, config["seed"], self._needs_service,
+                                   {i.name: i.default_mode for i in self.selected})
         self.session_started = _now()
 
     def _needs_service(self, slot: plan.Slot) -> bool:
@@ -265,7 +268,7 @@ class Runner:
             text = (f"# the DAG command exited with status {result.exit_code}\n{text}\n"
                     f"{result.stderr_tail}")
             progress.note(f"dag of {impl.name}/{mode}: exit {result.exit_code}, kept in {target}")
-        target.write_text(text)
+        target.write_text(user_text(ANSI_ESCAPE.sub("", text), workdir))
         shutil.rmtree(scratch, ignore_errors=True)
 
     def _codesize(self) -> None:
