@@ -176,3 +176,16 @@ def test_stored_text_is_escaped():
     page = html.page(ctx, {})
     assert "<script>alert" not in page and "<script>x()" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;" in page
+
+
+def test_fixture_generator_is_reproducible(tmp_path):
+    import subprocess
+    import sys
+    script = FIXTURE.parent / "make_fixture.py"
+    for name in ("a", "b"):
+        subprocess.run([sys.executable, str(script), str(tmp_path / name)], check=True)
+    for path in (tmp_path / "a").rglob("*"):
+        if path.is_file():
+            assert path.read_bytes() == (tmp_path / "b" / path.relative_to(tmp_path / "a")).read_bytes()
+    info = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert info["fixture"] is True  # the report's banner depends on it

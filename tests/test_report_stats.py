@@ -99,3 +99,28 @@ def test_ratio_interval_includes_one_for_the_same_distribution():
 def test_ratio_with_zero_or_missing_denominator():
     assert stats.ratio_of_medians([1.0] * 5, [0.0] * 5) is None
     assert stats.ratio_of_medians([1.0], []) is None
+
+
+def test_numbers_read_with_three_significant_digits_and_units():
+    from bench.render import fmt
+    assert [fmt.seconds(x) for x in (0.0123, 0.5, 1.234, 12.34, 123.4, 0)] == [
+        "12.3 ms", "500 ms", "1.23 s", "12.3 s", "123 s", "0 s"]
+    assert fmt.signed_seconds(-0.25) == "−250 ms"
+    assert [fmt.nbytes(n) for n in (512, 1_500, 1_500_000, 2_000_000_000)] == [
+        "512 B", "1.50 kB", "1.50 MB", "2.00 GB"]
+    assert fmt.percent(0.0712) == "7.1 %"
+    assert fmt.seconds_tick(0.5) == "500 ms" and fmt.seconds_tick(2.0) == "2 s"
+
+
+def test_spread_text_gives_samples_when_an_iqr_would_mean_nothing():
+    from bench.render import fmt
+    from bench.render.groups import samples
+    from bench.records import Record
+
+    def recs(*walls):
+        return [Record(run_id="t", impl="x", mode="m", scenario="cold", round=i + 1,
+                       status="ok", wall_s=w) for i, w in enumerate(walls)]
+    assert fmt.spread(samples(recs(1.5))) == "1.50 s (one sample)"
+    assert fmt.spread(samples(recs(1.0, 2.0))) == "1.50 s (n=2: 1.00 s and 2.00 s)"
+    assert fmt.spread(samples(recs(1.0, 2.0, 3.0))) == "2.00 s (IQR 1.00 s, n=3)"
+    assert fmt.spread(samples([])) == "no usable samples"

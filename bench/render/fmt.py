@@ -69,7 +69,7 @@ def ratio(r: stats.Ratio | None) -> str:
     text = f"×{_sig(r.value)}"
     if r.has_ci:
         return f"{text} [{_sig(r.low)}, {_sig(r.high)}] {int(stats.CI_LEVEL * 100)} % CI"
-    return f"{text} (n={r.n_a} vs {r.n_b}, too few samples for an interval)"
+    return f"{text}, n={r.n_a} vs {r.n_b}: too few samples for an interval"
 
 
 def spread(summary: dict | None) -> str:

@@ -79,7 +79,7 @@ def ratio_short(r: stats.Ratio | None) -> str:
 
 def figure(svg: str | None, chart_id: str, caption: str) -> str:
     if not svg:
-        return f'<p class="na">No data for this chart in this run.</p>'
+        return '<p class="na">No data for this chart in this run.</p>'
     return (f'<figure class="chart" id="{e(chart_id)}">{svg}'
             f'<figcaption>{e(caption)}</figcaption></figure>')
 
