@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from bench import codesize, execute, floor, plan, provenance, records, registry, scenarios
-from bench.context import Context, user_text
+from bench.context import Context, call_adapter, user_text
 from bench.profiles import FORMATS, PROFILES, SCENARIOS, STEPS, Profile
 from bench.progress import Progress, clock
 from bench.services import ServiceError, Services
@@ -140,7 +140,19 @@ def _impl_info(impl, source_hash: str, packages: dict) -> dict:
     return {"adapter": m.__name__, "modes": dict(m.MODES), "default_mode": impl.default_mode,
             "format_modes": sorted(m.FORMAT_MODES), "services": dict(m.SERVICES),
             "tool_home": list(m.TOOL_HOME), "source_files": list(m.SOURCE_FILES),
-            "version": packages.get(impl.name), "source_hash": source_hash}
+            "version": packages.get(impl.name), "source_hash": source_hash,
+            "environment": {mode: _adapter_environment(impl, mode) for mode in impl.modes}}
+
+
+def _adapter_environment(impl, mode: str) -> dict[str, str] | str:
+    """What the adapter adds to each execution's environment, with placeholders for paths."""
+    workdir = Path("/WORKDIR")
+    url = "http://127.0.0.1:PORT" if impl.service(mode) else None
+    try:
+        env = call_adapter(impl.module.environment, workdir, mode, service_url=url)
+    except Exception as exc:  # recorded, not fatal: the executions will show the same error
+        return f"error: {type(exc).__name__}: {exc}"
+    return {k: str(v).replace(str(workdir), "{workdir}") for k, v in sorted(env.items())}
 
 
 def start_info(run_id: str, run_dir: Path, config: dict, impls, argv, problems) -> dict:
