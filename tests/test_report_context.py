@@ -274,8 +274,8 @@ def test_dags_and_representative_timelines(ctx, raw):
 
 def test_guide_sentences_carry_the_numbers_behind_them(ctx):
     situations = {s["key"]: s for s in ctx["guide"]["situations"]}
-    assert set(situations) == {"large_data", "failures", "crashes", "least_code", "cold",
-                               "first_run", "noop", "memory", "install"}
+    assert set(situations) == {"large_data", "failures", "crashes", "least_code", "startup",
+                               "cold", "first_run", "noop", "memory", "install"}
     best = min((r for r in ctx["cost"]["rows"] if r["impl"] != "baseline" and r["cold"]["n"]),
                key=lambda r: r["cold"]["median"])
     assert situations["cold"]["favours"] == best["impl"]
@@ -297,7 +297,7 @@ def test_guide_lists_what_a_run_did_not_measure(run):
                                     floor=None, sources={}, dags={})
     ctx = context.build(only_cold)
     keys = {s["key"] for s in ctx["guide"]["situations"]}
-    assert keys == {"cold", "memory"}
+    assert keys == {"startup", "cold", "memory"}
     assert "large data handed between steps" in ctx["guide"]["not_measured"]
     assert "least code to write and read" in ctx["guide"]["not_measured"]
 

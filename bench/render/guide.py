@@ -31,6 +31,8 @@ def build(ctx: dict) -> dict:
         _failures(ctx["failure"]["resume"]),
         _crashes(ctx["failure"]["crash"]),
         _least_code(ctx["code"]["rows"]),
+        _lowest(rows, "startup", "fastest start-up (launch until the first step starts)",
+                "the shortest start-up"),
         _lowest(rows, "cold", "short pipelines run often (a cold run)", "the shortest cold run"),
         _lowest(rows, "first_run", "a fresh CI container (first run)",
                 "the shortest first run on a fresh tool home"),

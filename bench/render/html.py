@@ -316,10 +316,11 @@ def _cost(cost: dict, charts: dict) -> str:
         figure(charts.get("cost"), "chart-cost",
                "Every run as a point (hollow: warm-up, red ×: failed; neither enters the "
                "median), the median as a black tick; log scale."),
-        table(["tool · mode", "first run", "cold run", "start-up", "no-op rerun", "peak memory",
+        table(["tool · mode", "first run", "cold run", "warm start-up", "no-op rerun", "peak memory",
                "CPU", "tool state on disk", "cold run over the plain script"], rows)
         if rows else note("No runs of the cost scenarios in this run."),
-        "<p>Start-up: launch until the first traced span of a cold run. The plain script "
+        "<p>Warm start-up: launch until the first traced span of a cold run, whose tool home was "
+        "initialised beforehand. The plain script "
         "compared against has the same kind of hand-off (files or values). Peak memory: the "
         "sampled sum over the process tree; servers started by the harness are not included.</p>",
         "<h3>Install footprint</h3>",
