@@ -52,14 +52,15 @@ def test_ctrl_c_keeps_records_and_children_then_continue_fills_in_only_the_rest(
     assert "--continue" in err and "Traceback" not in err
     assert _processes_mentioning(str(root)) == []
     run_dir, kept = _records(out)
-    assert 3 <= len(kept) < 3 * 4 + 1
+    assert 3 <= len(kept) < 10
     interrupted_calls = len(calls(root))
 
     r = bench(root, "run", "--continue", run_dir.name, "--out", str(out))
     assert r.returncode == 0, r.stderr
     _, final = _records(out)
     keys = [rec.key for rec in final]
-    assert len(keys) == len(set(keys)) == 1 + 2 * 3 * 2  # warm-up + (cold, noop) x 2 modes x 3
+    # the warm-up, then 3 rounds of cold in both modes and noop in the default mode
+    assert len(keys) == len(set(keys)) == 1 + 3 * (2 + 1)
     assert final[:len(kept)] == kept
     assert all(rec.status == "ok" for rec in final)
     # finished executions were not repeated: only the missing ones called the tool again
@@ -82,4 +83,4 @@ def test_continue_of_a_complete_run_runs_nothing(tmp_path):
     assert r.returncode == 0, r.stderr
     assert len(calls(root)) == n
     assert _records(out)[1] == before
-    assert collections.Counter(rec.scenario for rec in before) == {"cold": 3, "noop": 2}
+    assert collections.Counter(rec.scenario for rec in before) == {"cold": 3, "noop": 1}
