@@ -12,7 +12,7 @@ import time
 
 from bench.plan import Execution
 
-PRIOR_COLD_S = {"baseline": 2.5, "luigi": 3.5, "prefect": 12.0, "snakemake": 10.0}
+PRIOR_COLD_S = {"baseline": 2.5, "luigi": 3.5, "prefect": 12.0, "snakemake": 10.0, "gokart": 3.0}
 PRIOR_DEFAULT_S = 8.0
 SCENARIO_FACTOR = {"first_run": 1.6, "cold": 1.0, "io": 1.0, "noop": 1.8, "resume": 1.8,
                    "crash": 2.5, "footprint": 0.3}

@@ -17,6 +17,7 @@ ADAPTERS = (
     "impl_luigi.adapter",
     "impl_prefect.adapter",
     "impl_snakemake.adapter",
+    "impl_gokart.adapter",
 )
 BASELINE = "baseline"
 # Tests point the harness at fake adapters through this variable (comma-separated modules).
