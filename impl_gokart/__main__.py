@@ -2,7 +2,8 @@
 
 gokart.build raises GokartBuildError when a task fails. luigi, underneath, would log each
 failure with its traceback at ERROR; the build runs at CRITICAL instead, and the command
-prints one short block: each failed task with its exception, then luigi's execution summary.
+prints one short block: each failed task with its exception, then luigi's execution summary,
+and exits 1.
 """
 from __future__ import annotations
 
@@ -23,10 +24,13 @@ def tasks_under(task: gokart.TaskOnKart):
         yield from tasks_under(upstream)
 
 
+def label(task: gokart.TaskOnKart) -> str:
+    return f"{type(task).__name__}[{task.make_unique_id()}]"
+
+
 def failure_report(root: gokart.TaskOnKart, failed: GokartBuildError) -> str:
-    """gokart reports failures by unique id; name them as gokart prints a task."""
-    names = {task.make_unique_id(): f"{type(task).__name__}[{task.make_unique_id()}]"
-             for task in tasks_under(root)}
+    """gokart reports failures by unique id; name them as gokart's tree does."""
+    names = {task.make_unique_id(): label(task) for task in tasks_under(root)}
     lines = [f"error: gokart task {names.get(unique_id, unique_id)} failed: "
              f"{type(exc).__name__}: {exc}"
              for unique_id, raised in failed.raised_exceptions.items() for exc in raised]
@@ -39,11 +43,11 @@ def build(root: gokart.TaskOnKart) -> int:
     except GokartBuildError as failed:
         print(failure_report(root, failed), file=sys.stderr)
         return 1
-    # gokart.build raises only for failed tasks; a missing external input leaves the
-    # root pending without an error.
+    # gokart.build raises only for failed tasks: a missing external input (a staged file
+    # removed behind the command's back) leaves the root pending without an error.
     if not root.complete():
-        pending = sorted({str(task) for task in tasks_under(root) if not task.complete()})
-        print(f"error: gokart did not complete {root}; incomplete: {', '.join(pending)}",
+        pending = sorted({label(task) for task in tasks_under(root) if not task.complete()})
+        print(f"error: gokart did not complete {label(root)}; incomplete: {', '.join(pending)}",
               file=sys.stderr)
         return 1
     return 0
