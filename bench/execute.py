@@ -201,7 +201,8 @@ def run(argv: list[str], *, env: dict[str, str], cwd: Path, logs: Path, timeout_
     io_after = _own_io()
     survivors = end_session(proc.pid)
     return Outcome(
-        argv=list(argv), pid=proc.pid, exit_code=proc.returncode, timed_out=timed_out, wall_s=wall_s,
+        argv=list(argv), pid=proc.pid, exit_code=proc.returncode, timed_out=timed_out,
+        wall_s=wall_s,
         cpu_s=round(rusage.ru_utime + rusage.ru_stime, 4),
         max_rss_kb=sampler.peak_sum_kb,
         max_rss_single_kb=max(sampler.peak_single_kb, int(rusage.ru_maxrss)),

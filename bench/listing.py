@@ -29,5 +29,6 @@ def main(args) -> int:
     estimate = clock(Progress(len(order)).remaining(order))
     print(f"profile {profile.name}: {len(slots)} slots, {len(order)} executions, ~{estimate} "
           f"(scales {', '.join(map(str, profile.scales))}; formats {', '.join(profile.formats)}; "
-          f"resume at {', '.join(profile.resume_steps)}; crash at {', '.join(profile.crash_steps)})")
+          f"resume at {', '.join(profile.resume_steps)}; "
+          f"crash at {', '.join(profile.crash_steps)})")
     return 0

@@ -218,8 +218,8 @@ class Runner:
         self._executions(plain, progress)
         if served:
             needed = sorted({(ex.slot.impl, ex.slot.mode) for ex in served})
-            progress.note(f"starting {', '.join(sorted({self.ctx.impls[i].service(m) for i, m in needed}))} "
-                          "on 127.0.0.1 ...")
+            names = sorted({self.ctx.impls[i].service(m) for i, m in needed})
+            progress.note(f"starting {', '.join(names)} on 127.0.0.1 ...")
             services = Services(self.ctx, needed)
             try:
                 with services:
@@ -272,8 +272,10 @@ class Runner:
         env = self.ctx.environment(impl, mode, workdir)
         staged = execute.run(stage, env=env, cwd=workdir, logs=scratch / "logs",
                              timeout_s=DAG_TIMEOUT_S, label="stage")
-        result = execute.run(argv, env=env, cwd=workdir, logs=scratch / "logs",
-                             timeout_s=DAG_TIMEOUT_S, label="dag") if staged.exit_code == 0 else staged
+        result = staged
+        if staged.exit_code == 0:
+            result = execute.run(argv, env=env, cwd=workdir, logs=scratch / "logs",
+                                 timeout_s=DAG_TIMEOUT_S, label="dag")
         target.parent.mkdir(parents=True, exist_ok=True)
         text = result.stdout_path.read_text(errors="replace")
         if result.exit_code != 0:
