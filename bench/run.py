@@ -221,6 +221,9 @@ class Runner:
             names = sorted({self.ctx.impls[i].service(m) for i, m in needed})
             progress.note(f"starting {', '.join(names)} on 127.0.0.1 ...")
             services = Services(self.ctx, needed)
+            # Stored while they run, so that a harness killed outright (no Ctrl-C) leaves
+            # their PIDs for --continue to end.
+            services.on_started = lambda described: self._store_services(described)
             try:
                 with services:
                     self._executions(served, progress)
@@ -228,7 +231,12 @@ class Runner:
                 progress.note(f"error: {exc}; the {len(served)} executions needing it are left "
                               "for --continue")
             finally:
-                self.info["services"] += services.describe()
+                self._store_services(services.describe())
+
+    def _store_services(self, described: list[dict]) -> None:
+        known = [s for s in self.info["services"] if s not in described]
+        self.info["services"] = known + described
+        records.write_run_info(self.run_dir, self.info)
 
     def _executions(self, todo: list[plan.Execution], progress: Progress) -> None:
         for i, ex in enumerate(todo):
@@ -341,6 +349,7 @@ def main(args, argv: list[str]) -> tuple[int, str | None]:
     if args.resume_id:
         run_dir = args.out / args.resume_id
         info = records.read_run_info(run_dir)
+        _end_stale_services(info)
         _note_continuation(info, loaded, argv)
     else:
         config = configure(args, loaded)
@@ -360,6 +369,23 @@ def main(args, argv: list[str]) -> tuple[int, str | None]:
               f"python -m bench run --continue {info['run_id']}"
               + (f" --out {args.out}" if args.out != DEFAULT_OUT else ""), file=sys.stderr)
         return 130, info["run_id"]
+
+
+def _end_stale_services(info: dict) -> None:
+    """Servers of an earlier session that was killed outright: ended by their recorded PID."""
+    for service in info.get("services", []):
+        pid, argv = service.get("pid"), service.get("argv") or []
+        if "stopped" in service or not pid or not argv:
+            continue
+        running = execute.cmdline(pid)  # a script's argv[0] shows up behind its interpreter
+        if Path(argv[0]).name in running and all(str(a) in running for a in argv[1:]):
+            survivors = execute.end_session(pid, settle_s=0)
+            print(f"note: ended {service['name']} (pid {pid}) left running by the interrupted "
+                  "session", file=sys.stderr)
+            service["stopped"] = "by --continue"
+            service["survivors"] = survivors
+        else:
+            service["stopped"] = "not running at --continue"
 
 
 def _note_continuation(info: dict, loaded: registry.Loaded, argv: list[str]) -> None:

@@ -115,6 +115,7 @@ class Services:
         self.ctx = ctx
         self.needed = needed  # (impl name, mode)
         self.running: dict[tuple[str, str], Service] = {}
+        self.on_started = lambda described: None
 
     def __enter__(self) -> "Services":
         try:
@@ -127,6 +128,7 @@ class Services:
                                       self.ctx.run_dir / "logs")
                     self.running[key] = service
                     service.start()
+                    self.on_started(self.describe())
                 self.ctx.service_urls[(impl_name, mode)] = self.running[key].url
         except BaseException:
             self.__exit__(None, None, None)

@@ -13,6 +13,11 @@ from tests.test_bench_fakes import REPO, bench, env_for, write_fakes
 MODES = {"ok": "correct, no server", "served": "needs the fake server"}
 
 
+def _servers(tmp_path) -> list[str]:
+    """This test's fake servers (their --directory lies under tmp_path)."""
+    return [cmd for cmd in _processes_mentioning("http.server") if str(tmp_path) in cmd]
+
+
 def test_a_server_mode_runs_in_its_own_block_and_the_server_is_stopped(tmp_path):
     root = write_fakes(tmp_path / "fakes", modes=MODES, services={"served": "fakesrv"})
     out = tmp_path / "reports"
@@ -30,7 +35,7 @@ def test_a_server_mode_runs_in_its_own_block_and_the_server_is_stopped(tmp_path)
     (service,) = records.read_run_info(run_dir)["services"]
     assert service["name"] == "fakesrv" and service["stopped"] == "SIGTERM"
     assert service["healthy_after_s"] >= 0 and "survivors" not in service
-    assert _processes_mentioning("http.server") == []
+    assert _servers(tmp_path) == []
 
 
 def test_ctrl_c_while_a_server_runs_stops_it(tmp_path):
@@ -44,9 +49,34 @@ def test_ctrl_c_while_a_server_runs_stops_it(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not _processes_mentioning("faketool served"):
         time.sleep(0.1)  # wait until an execution against the server is in flight
-    assert _processes_mentioning("http.server"), "the server was not running"
+    assert _servers(tmp_path), "the server was not running"
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert _processes_mentioning("http.server") == []
+    assert _servers(tmp_path) == []
     assert _processes_mentioning(str(root)) == []
+
+
+def test_a_server_left_by_a_killed_harness_is_ended_by_continue(tmp_path):
+    root = write_fakes(tmp_path / "fakes", modes=MODES, services={"served": "fakesrv"},
+                       sleep=0.5)
+    out = tmp_path / "reports"
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "--impl", "faketool",
+                             "--mode", "served", "--scenario", "cold", "--rounds", "3",
+                             "--out", str(out)], cwd=REPO, env=env_for(root),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _processes_mentioning("faketool served"):
+        time.sleep(0.1)
+    proc.kill()  # no chance to clean up: the server outlives the harness
+    proc.wait()
+    assert _servers(tmp_path)
+    (run_dir,) = out.iterdir()
+
+    r = bench(root, "run", "--continue", run_dir.name, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "left running by the interrupted session" in r.stderr
+    assert _servers(tmp_path) == []
+    services = records.read_run_info(run_dir)["services"]
+    assert [s["stopped"] for s in services] == ["by --continue", "SIGTERM"]
+    assert len(records.load(run_dir / "records.jsonl")) == 1 + 3
