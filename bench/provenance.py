@@ -33,9 +33,10 @@ def git() -> dict:
     def out(*args) -> str | None:
         try:
             return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
-                                  timeout=30, check=True).stdout.strip()
+                                  timeout=30, check=True).stdout.rstrip("\n")
         except (OSError, subprocess.SubprocessError):
             return None
+    # porcelain lines are "XY path": the leading space of " M path" is part of the format
     status = out("status", "--porcelain", "--untracked-files=no")
     return {"commit": out("rev-parse", "HEAD"), "branch": out("rev-parse", "--abbrev-ref", "HEAD"),
             "dirty": None if status is None else bool(status),
