@@ -136,6 +136,9 @@ def _start_chromium(profile: Path, log) -> tuple[subprocess.Popen, str]:
          "--no-first-run", "--no-default-browser-check", "--disable-default-apps",
          "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
          f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        # chromium still writes ~/.config and ~/.cache/dconf outside its profile
+        env={**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
+             "XDG_CACHE_HOME": str(profile / "cache")},
         stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     port_file = profile / "DevToolsActivePort"
     deadline = time.monotonic() + 60

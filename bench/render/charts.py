@@ -6,11 +6,21 @@ crosses, so they are visible without being mistaken for measurements.
 """
 from __future__ import annotations
 
+import atexit
 import io
 import itertools
+import os
 import re
+import shutil
+import tempfile
 
-import matplotlib
+# matplotlib caches its font list under ~/.config or ~/.cache; rendering a report must not
+# write into the user's home, so its cache lives in a directory removed at exit.
+if "MPLCONFIGDIR" not in os.environ:
+    os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="bench-matplotlib-")
+    atexit.register(shutil.rmtree, os.environ["MPLCONFIGDIR"], ignore_errors=True)
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # before anything imports pyplot: no display, no GUI toolkit
 
