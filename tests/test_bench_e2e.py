@@ -48,3 +48,41 @@ def test_quick_run_of_the_baseline_leaves_a_valid_run_directory(tmp_path):
     assert json.loads((run_dir / "reference.json").read_text())["1"]["predictions_sha256"]
     assert not (run_dir / "work").exists()
     assert "done:" in r.stderr and "elapsed" in r.stderr
+
+
+@pytest.mark.slow
+def test_quick_all_covers_every_implementation_mode_and_scenario(tmp_path):
+    """`bench all --quick` on every registered adapter: the CI smoke run of the whole job."""
+    from bench import plan, registry
+
+    out = tmp_path / "reports"
+    r = subprocess.run([sys.executable, "-m", "bench", "all", "--quick", "--out", str(out)],
+                       cwd=REPO, capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run_dir = next(p for p in out.iterdir() if p.is_dir())
+    loaded = registry.load()
+    assert not loaded.problems, loaded.problems
+
+    recs = records.load(run_dir / "records.jsonl")
+    planned = {(s.impl, s.mode, s.scenario, s.step, s.scale, s.format)
+               for s in plan.slots_for(QUICK, loaded.impls)}
+    stored = {(rec.impl, rec.mode, rec.scenario, rec.step, rec.scale, rec.format)
+              for rec in recs if rec.phase == "timed"}
+    assert planned <= stored, sorted(planned - stored, key=str)
+    assert {rec.impl for rec in recs} == {impl.name for impl in loaded.impls}
+
+    for rec in recs:
+        if rec.phase != "timed" or rec.scenario in ("codesize", "footprint"):
+            continue
+        if rec.scenario == "crash":
+            assert rec.outcome in ("recovered", "refused"), (rec.impl, rec.mode, rec.outcome)
+            if rec.outcome == "refused":
+                assert rec.detail["recovery"]["verify"]["predictions_match"], rec.detail
+        else:
+            assert rec.status == "ok", (rec.key, rec.status, rec.stderr_tail[-500:])
+            assert rec.verify["predictions_match"] and rec.verify["steps_match"], rec.key
+        assert rec.detail.get("survivors", []) == [] or rec.scenario == "crash", rec.key
+
+    page = run_dir / "index.html"
+    assert page.is_file() and str(page) in r.stdout + r.stderr
+    assert (out / "index.html").is_file()
