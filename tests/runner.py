@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+from core import layout
+
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 STEPS = ("load", "preprocess", "train", "predict", "evaluate")
@@ -95,3 +97,17 @@ def run(argv: list[str], workdir: Path, *, env: dict[str, str] | None = None,
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def ok(result: Result) -> Result:
+    assert result.rc == 0, result.stderr
+    return result
+
+
+def predictions_sha(workdir: Path) -> str:
+    return sha256(Path(workdir) / layout.PREDICTIONS)
+
+
+def files_in(workdir: Path) -> set[str]:
+    """Every file under workdir, as posix paths relative to it."""
+    return {p.relative_to(workdir).as_posix() for p in Path(workdir).rglob("*") if p.is_file()}

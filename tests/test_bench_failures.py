@@ -2,7 +2,6 @@
 no process of an execution outlives it, grandchildren included."""
 from __future__ import annotations
 
-import os
 import sys
 import time
 

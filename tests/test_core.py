@@ -9,6 +9,7 @@ import pytest
 from core import data, io, layout, params, stage
 from core.errors import UserError
 from tests import runner
+from tests.inputs import BAD_INPUTS, kaggle_csv
 
 
 def test_default_data_is_the_full_passenger_list_without_leaking_columns():
@@ -67,41 +68,13 @@ def test_scale_enlarges_only_the_training_side(tmp_path):
     assert not set(test1["passenger_id"]) & set(train3["passenger_id"])
 
 
-KAGGLE_HEADER = "PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked\n"
-
-
-def _kaggle_fixture(path, rows=120):
-    """A small train.csv in Kaggle's layout, built from the shipped data."""
-    df = data.load_default().head(rows)
-    lines = [KAGGLE_HEADER]
-    for i, r in enumerate(df.itertuples(), start=1):
-        age = "" if pd.isna(r.age) else repr(r.age)
-        cabin = "" if r.cabin is None else r.cabin
-        emb = "" if r.embarked is None else r.embarked
-        name = '"' + r.name.replace('"', '""') + '"'
-        lines.append(f"{i},{r.survived},{r.pclass},{name},{r.sex},{age},{r.sibsp},{r.parch},"
-                     f"{r.ticket},{r.fare},{cabin},{emb}\n")
-    path.write_text("".join(lines))
-    return path
-
-
 def test_kaggle_train_csv_runs_end_to_end(tmp_path):
-    csv = _kaggle_fixture(tmp_path / "train.csv")
+    csv = kaggle_csv(tmp_path / "train.csv")
     wd = tmp_path / "wd"
     r = runner.run([runner.PY, "-m", "core.baseline", "--workdir", str(wd), "--data", str(csv)], wd)
     assert r.rc == 0, r.stderr
     preds = pd.read_csv(wd / layout.PREDICTIONS)
     assert len(preds) == 24 and set(preds["survived_pred"]) <= {0, 1}
-
-
-BAD_INPUTS = {
-    "missing file": (None, "data file not found"),
-    "missing columns": ("name,sex\nA,male\n", "missing required column"),
-    "empty": ("", "empty"),
-    "header only": (KAGGLE_HEADER, "no rows"),
-    "non-numeric age": (KAGGLE_HEADER + '1,1,3,"A, Mr. B",male,old,0,0,X,7.25,,S\n'
-                        + '2,0,3,"A, Mr. C",male,22,0,0,X,7.25,,S\n', "'age' must be numeric"),
-}
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))

@@ -18,7 +18,7 @@ from core import FORMATS, layout, stage
 from core.params import Params
 from impl_gokart import adapter
 from tests import runner
-from tests.test_core import BAD_INPUTS, _kaggle_fixture
+from tests.inputs import BAD_INPUTS, kaggle_csv
 
 STEPS = list(runner.STEPS)
 TASKS = ("Load", "Preprocess", "Train", "Predict", "Evaluate")
@@ -88,22 +88,9 @@ def run_argv(argv, wd: Path, **inject) -> runner.Result:
     return result
 
 
-def ok(result: runner.Result) -> runner.Result:
-    assert result.rc == 0, result.stderr
-    return result
-
-
-def predictions_sha(wd: Path) -> str:
-    return runner.sha256(wd / layout.PREDICTIONS)
-
-
-def files_in(wd: Path) -> set[str]:
-    return {p.relative_to(wd).as_posix() for p in wd.rglob("*") if p.is_file()}
-
-
 def pickles(wd: Path) -> list[str]:
     """gokart's outputs, unique ids included (not the temporary files of a killed dump)."""
-    return sorted(f for f in files_in(wd)
+    return sorted(f for f in runner.files_in(wd)
                   if f.startswith("resources/titanic/") and f.endswith(".pkl"))
 
 
@@ -112,7 +99,7 @@ def pickles_of(wd: Path, step: str) -> list[str]:
 
 
 def temp_files(wd: Path) -> list[str]:
-    return sorted(f for f in files_in(wd) if "-luigi-tmp-" in f)
+    return sorted(f for f in runner.files_in(wd) if "-luigi-tmp-" in f)
 
 
 def lock_files() -> set[str]:
@@ -138,7 +125,7 @@ def clean_run(tmp_path_factory):
         if fmt not in done:
             wd = tmp_path_factory.mktemp(f"gokart-{fmt}") / "wd"
             locks_before, workspace_before = lock_files(), REPO_WORKSPACE.exists()
-            result = ok(run(wd, fmt=fmt))
+            result = runner.ok(run(wd, fmt=fmt))
             done[fmt] = (wd, result, lock_files() - locks_before,
                          REPO_WORKSPACE.exists() and not workspace_before)
         return done[fmt]
@@ -156,7 +143,7 @@ def copy_of_clean_run(clean_run, tmp_path) -> Path:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_predictions_and_metrics_match_the_baseline(clean_run, baseline_outputs, fmt):
     wd, result, _, _ = clean_run(fmt)
-    assert predictions_sha(wd) == baseline_outputs[fmt][0]
+    assert runner.predictions_sha(wd) == baseline_outputs[fmt][0]
     assert (wd / layout.METRICS).read_text() == baseline_outputs[fmt][1]
     assert result.steps == STEPS
     assert result.stderr == "" and result.stdout == ""  # a clean run is silent
@@ -165,7 +152,7 @@ def test_predictions_and_metrics_match_the_baseline(clean_run, baseline_outputs,
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_nothing_is_written_outside_the_workdir(clean_run, fmt):
     wd, _, new_locks, workspace_in_cwd = clean_run(fmt)
-    assert {UNIQUE_ID.sub("_<id>", f) for f in files_in(wd)} == expected_files()
+    assert {UNIQUE_ID.sub("_<id>", f) for f in runner.files_in(wd)} == expected_files()
     assert new_locks == set()  # no pid lock in /tmp/luigi
     assert not workspace_in_cwd  # no ./resources in the directory the command ran from
 
@@ -198,9 +185,9 @@ def test_rerun_after_failure_runs_the_failed_step_and_after(tmp_path, baseline_o
     assert failed.steps == before
     assert pickles_of(wd, step) == [] and temp_files(wd) == []
 
-    rerun = ok(run(wd))
+    rerun = runner.ok(run(wd))
     assert rerun.steps == STEPS[STEPS.index(step):]
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
 
 
 def test_a_missing_staged_input_fails_although_gokart_build_does_not_raise(tmp_path):
@@ -215,11 +202,11 @@ def test_a_missing_staged_input_fails_although_gokart_build_does_not_raise(tmp_p
 
 def test_noop_rerun_executes_no_step(clean_run, tmp_path, baseline_outputs):
     wd = copy_of_clean_run(clean_run, tmp_path)
-    mtimes = {f: (wd / f).stat().st_mtime_ns for f in files_in(wd)}
-    rerun = ok(run(wd))
+    mtimes = {f: (wd / f).stat().st_mtime_ns for f in runner.files_in(wd)}
+    rerun = runner.ok(run(wd))
     assert rerun.steps == [] and rerun.spans == []
-    assert {f: (wd / f).stat().st_mtime_ns for f in files_in(wd)} == mtimes
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert {f: (wd / f).stat().st_mtime_ns for f in runner.files_in(wd)} == mtimes
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
 
 
 def test_changed_parameters_give_new_unique_ids_and_keep_the_old_pickles(
@@ -229,11 +216,11 @@ def test_changed_parameters_give_new_unique_ids_and_keep_the_old_pickles(
     them."""
     wd = copy_of_clean_run(clean_run, tmp_path)
     parquet_pickles = pickles(wd)
-    assert ok(run(wd, fmt="csv")).steps == STEPS
-    assert predictions_sha(wd) == baseline_outputs["csv"][0]
+    assert runner.ok(run(wd, fmt="csv")).steps == STEPS
+    assert runner.predictions_sha(wd) == baseline_outputs["csv"][0]
     assert len(pickles(wd)) == 2 * len(parquet_pickles)
     assert set(parquet_pickles) < set(pickles(wd))
-    assert ok(run(wd, fmt="parquet")).steps == []
+    assert runner.ok(run(wd, fmt="parquet")).steps == []
 
 
 def test_switching_back_to_earlier_parameters_leaves_the_deliverables_of_the_last_run(
@@ -243,13 +230,13 @@ def test_switching_back_to_earlier_parameters_leaves_the_deliverables_of_the_las
     every pickle of that earlier run, executes nothing, and out/ still holds the scale-2
     predictions although params.yaml says scale 1."""
     wd = copy_of_clean_run(clean_run, tmp_path)
-    assert ok(run(wd, scale=2)).steps == STEPS
-    scale_2 = predictions_sha(wd)
+    assert runner.ok(run(wd, scale=2)).steps == STEPS
+    scale_2 = runner.predictions_sha(wd)
     assert scale_2 != baseline_outputs["parquet"][0]  # scale changes the forest's bootstrap
-    back = ok(run(wd, scale=1))
+    back = runner.ok(run(wd, scale=1))
     assert back.steps == []
     assert "scale: 1" in (wd / layout.PARAMS).read_text()
-    assert predictions_sha(wd) == scale_2 != baseline_outputs["parquet"][0]
+    assert runner.predictions_sha(wd) == scale_2 != baseline_outputs["parquet"][0]
 
 
 # -- hard crash -----------------------------------------------------------------------------
@@ -268,9 +255,9 @@ def test_crash_after_a_steps_compute_leaves_no_output_and_the_rerun_recovers(
     assert pickles_of(wd, step) == [] and temp_files(wd) == []
     assert all(pickles_of(wd, done) for done in STEPS[:at])
 
-    rerun = ok(run(wd))
+    rerun = runner.ok(run(wd))
     assert rerun.steps == STEPS[at:]
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
     assert adapter.recovery_commands(wd, "local", fmt="parquet", scale=1) == []
 
 
@@ -288,9 +275,9 @@ def test_crash_midway_through_gokarts_dump_leaves_a_temp_file_that_gokart_ignore
     assert len(leftovers) == 1 and "/train_features_" in leftovers[0]
     partial_bytes = (wd / leftovers[0]).stat().st_size
 
-    rerun = ok(run(wd))
+    rerun = runner.ok(run(wd))
     assert rerun.steps == STEPS[1:]
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
     # Nothing cleans up after a killed dump: the temp file stays until a user removes it.
     assert temp_files(wd) == leftovers
     train_features = next(f for f in pickles_of(wd, "preprocess") if "/train_features_" in f)
@@ -305,7 +292,7 @@ def test_dag_command_prints_gokarts_tree_with_completion(clean_run, tmp_path):
     stage.stage(staged, Params())
     complete = clean_run("parquet")[0]
     for wd, state in ((staged, "PENDING"), (complete, "COMPLETE")):
-        tree = ok(run_argv(adapter.dag_command(wd, "local"), wd)).stdout
+        tree = runner.ok(run_argv(adapter.dag_command(wd, "local"), wd)).stdout
         for task in TASKS:
             assert re.search(rf"\({state}\) {task}\[[0-9a-f]{{32}}\]", tree), tree
         for staged_input in ("StagedData", "StagedParams"):
@@ -317,9 +304,9 @@ def test_dag_command_prints_gokarts_tree_with_completion(clean_run, tmp_path):
 
 
 def test_kaggle_train_csv_runs_end_to_end(tmp_path):
-    csv = _kaggle_fixture(tmp_path / "train.csv")
+    csv = kaggle_csv(tmp_path / "train.csv")
     wd = tmp_path / "wd"
-    result = ok(run(wd, data=str(csv)))
+    result = runner.ok(run(wd, data=str(csv)))
     assert result.steps == STEPS
     lines = (wd / layout.PREDICTIONS).read_text().splitlines()
     assert len(lines) == 1 + 24  # header and the 20 % test side of 120 passengers

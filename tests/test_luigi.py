@@ -6,7 +6,6 @@ command and environment, as the harness runs it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -23,7 +22,7 @@ from core import FORMATS, layout, stage
 from core.params import Params
 from impl_luigi import adapter
 from tests import runner
-from tests.test_core import _kaggle_fixture
+from tests.inputs import kaggle_csv
 
 STEPS = list(runner.STEPS)
 TASK_FAILED = 30  # [retcode] task_failed in impl_luigi/luigi.cfg
@@ -50,21 +49,8 @@ def run_argv(argv, wd: Path, *, mode="local", url=None, with_adapter_env=True, *
     return result
 
 
-def ok(result: runner.Result) -> runner.Result:
-    assert result.rc == 0, result.stderr
-    return result
-
-
-def predictions_sha(wd: Path) -> str:
-    return runner.sha256(wd / layout.PREDICTIONS)
-
-
-def files_in(wd: Path) -> set[str]:
-    return {p.relative_to(wd).as_posix() for p in wd.rglob("*") if p.is_file()}
-
-
 def temp_files(wd: Path) -> list[str]:
-    return sorted(f for f in files_in(wd) if "-luigi-tmp-" in f)
+    return sorted(f for f in runner.files_in(wd) if "-luigi-tmp-" in f)
 
 
 def lock_files() -> set[str]:
@@ -86,7 +72,7 @@ def clean_run(tmp_path_factory):
         if fmt not in done:
             wd = tmp_path_factory.mktemp(f"luigi-{fmt}") / "wd"
             locks_before = lock_files()
-            result = ok(run(wd, fmt=fmt))
+            result = runner.ok(run(wd, fmt=fmt))
             done[fmt] = (wd, result, lock_files() - locks_before)
         return done[fmt]
     return get
@@ -97,7 +83,7 @@ def clean_run(tmp_path_factory):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_predictions_and_metrics_match_the_baseline(clean_run, baseline_outputs, fmt):
     wd, result, _ = clean_run(fmt)
-    assert predictions_sha(wd) == baseline_outputs[fmt][0]
+    assert runner.predictions_sha(wd) == baseline_outputs[fmt][0]
     assert (wd / layout.METRICS).read_text() == baseline_outputs[fmt][1]
     assert result.steps == STEPS
     assert result.stderr == "" and result.stdout == ""  # WARNING level: a clean run is silent
@@ -106,7 +92,7 @@ def test_predictions_and_metrics_match_the_baseline(clean_run, baseline_outputs,
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_nothing_is_written_outside_the_workdir(clean_run, fmt):
     wd, _, new_locks = clean_run(fmt)
-    assert files_in(wd) == expected_files(fmt)  # luigi's only state is its targets
+    assert runner.files_in(wd) == expected_files(fmt)  # luigi's only state is its targets
     assert not home_of(wd).exists() or list(home_of(wd).iterdir()) == []
     assert new_locks == set()  # no pid lock in /tmp/luigi
 
@@ -123,9 +109,9 @@ def test_rerun_after_failure_runs_the_failed_step_and_after(tmp_path, baseline_o
     assert "This progress looks :( because there were failed tasks" in failed.stderr
     assert failed.steps == before
     assert temp_files(wd) == []  # the exception came before any write
-    rerun = ok(run(wd))
+    rerun = runner.ok(run(wd))
     assert rerun.steps == STEPS[STEPS.index(step):]
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
 
 
 def test_failure_exits_non_zero_without_the_adapter_environment(tmp_path):
@@ -139,11 +125,11 @@ def test_failure_exits_non_zero_without_the_adapter_environment(tmp_path):
 def test_noop_rerun_executes_no_step(clean_run, tmp_path, baseline_outputs):
     wd = tmp_path / "wd"
     shutil.copytree(clean_run("parquet")[0], wd)
-    mtimes = {f: (wd / f).stat().st_mtime_ns for f in files_in(wd)}
-    rerun = ok(run(wd))
+    mtimes = {f: (wd / f).stat().st_mtime_ns for f in runner.files_in(wd)}
+    rerun = runner.ok(run(wd))
     assert rerun.steps == [] and rerun.spans == []
-    assert {f: (wd / f).stat().st_mtime_ns for f in files_in(wd)} == mtimes
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert {f: (wd / f).stat().st_mtime_ns for f in runner.files_in(wd)} == mtimes
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
 
 
 def test_changed_parameters_are_not_noticed_in_a_complete_workdir(clean_run, tmp_path):
@@ -151,7 +137,7 @@ def test_changed_parameters_are_not_noticed_in_a_complete_workdir(clean_run, tmp
     params.yaml but nothing reruns. Recorded here as the tool's behaviour, not hidden."""
     wd = tmp_path / "wd"
     shutil.copytree(clean_run("parquet")[0], wd)
-    rerun = ok(run(wd, scale=2))
+    rerun = runner.ok(run(wd, scale=2))
     assert "scale: 2" in (wd / layout.PARAMS).read_text()
     assert rerun.steps == []
 
@@ -173,9 +159,9 @@ def test_crash_midway_through_a_write_leaves_a_temp_file_and_the_rerun_recovers(
     assert not (wd / layout.test_features("parquet")).exists()
     partial_bytes = (wd / leftovers[0]).stat().st_size
 
-    rerun = ok(run(wd))
+    rerun = runner.ok(run(wd))
     assert rerun.steps == STEPS[1:]
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
     # luigi never cleans up after a killed task: the temp file stays until a user removes it.
     assert temp_files(wd) == leftovers
     assert 0 < partial_bytes < (wd / layout.train_features("parquet")).stat().st_size
@@ -188,7 +174,7 @@ def test_dag_command_prints_luigis_tree_with_completion(clean_run, tmp_path):
     staged = tmp_path / "staged"
     stage.stage(staged, Params())
     for wd, state in ((staged, "PENDING"), (clean_run("parquet")[0], "COMPLETE")):
-        result = ok(run_argv(adapter.dag_command(wd, "local"), wd))
+        result = runner.ok(run_argv(adapter.dag_command(wd, "local"), wd))
         for task in ("Evaluate", "Predict", "Train", "Preprocess", "Load"):
             line = next(li for li in result.stdout.splitlines() if f"[{task}-" in li)
             assert state in line and str(wd) in line
@@ -196,9 +182,9 @@ def test_dag_command_prints_luigis_tree_with_completion(clean_run, tmp_path):
 
 
 def test_kaggle_train_csv_runs_end_to_end(tmp_path):
-    csv = _kaggle_fixture(tmp_path / "train.csv")
+    csv = kaggle_csv(tmp_path / "train.csv")
     wd = tmp_path / "wd"
-    result = ok(run(wd, data=str(csv)))
+    result = runner.ok(run(wd, data=str(csv)))
     assert result.steps == STEPS
     lines = (wd / layout.PREDICTIONS).read_text().splitlines()
     assert len(lines) == 1 + 24  # header and the 20 % test side of 120 passengers
@@ -290,10 +276,10 @@ def test_luigid_runs_back_to_back_workdirs_and_sees_their_tasks(luigid, tmp_path
     locks_before = lock_files()
     for name in ("first", "second"):
         wd = tmp_path / name
-        result = ok(run(wd, mode="luigid", url=luigid.url))
+        result = runner.ok(run(wd, mode="luigid", url=luigid.url))
         assert result.steps == STEPS
-        assert predictions_sha(wd) == baseline_outputs["parquet"][0]
-        assert files_in(wd) == expected_files("parquet")
+        assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
+        assert runner.files_in(wd) == expected_files("parquet")
         assert not home_of(wd).exists() or list(home_of(wd).iterdir()) == []
         assert _tasks_of(luigid.tasks("DONE"), wd) == {
             "Load", "Preprocess", "Train", "Predict", "Evaluate", "StagedData", "StagedParams"}
@@ -306,9 +292,9 @@ def test_luigid_rerun_after_failure_resumes(luigid, tmp_path, baseline_outputs):
     failed = run(wd, mode="luigid", url=luigid.url, fail_at="train")
     assert failed.rc == TASK_FAILED and "InjectedFailure" in failed.stderr
     assert "Train" in _tasks_of(luigid.tasks("FAILED"), wd)
-    rerun = ok(run(wd, mode="luigid", url=luigid.url))
+    rerun = runner.ok(run(wd, mode="luigid", url=luigid.url))
     assert rerun.steps == ["train", "predict", "evaluate"]
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
 
 
 def test_luigid_refuses_a_crashed_task_until_it_lets_go_then_the_recovery_works(
@@ -333,5 +319,5 @@ def test_luigid_refuses_a_crashed_task_until_it_lets_go_then_the_recovery_works(
     results = [run_argv(argv, wd, mode="luigid", url=luigid.url) for argv in commands]
     assert [r.rc for r in results] == [0, 0], results[-1].stderr
     assert results[-1].steps == STEPS[1:]
-    assert predictions_sha(wd) == baseline_outputs["parquet"][0]
+    assert runner.predictions_sha(wd) == baseline_outputs["parquet"][0]
     assert len(temp_files(wd)) == 1  # the killed write's temp file, as in local mode

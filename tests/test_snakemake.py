@@ -12,7 +12,7 @@ import pytest
 from core import layout, params, stage
 from impl_snakemake import adapter
 from tests import runner
-from tests.test_core import _kaggle_fixture
+from tests.inputs import kaggle_csv
 
 pytestmark = pytest.mark.slow
 FORMATS = ("csv", "pickle", "parquet")
@@ -37,10 +37,6 @@ def pipeline(wd: Path, mode: str = "threads", fmt: str = DEFAULT_FORMAT, **kwarg
     return run(adapter.command(wd, mode, fmt=fmt, scale=1), wd, mode, **kwargs)
 
 
-def predictions_sha(wd: Path) -> str:
-    return runner.sha256(wd / layout.PREDICTIONS)
-
-
 @pytest.fixture(scope="module")
 def completed(tmp_path_factory) -> dict[str, tuple[Path, runner.Result]]:
     """One clean threads-mode run per format."""
@@ -56,7 +52,7 @@ def test_predictions_and_metrics_match_the_baseline(completed, baseline_outputs,
     wd, r = completed[fmt]
     assert r.rc == 0, r.stderr
     assert r.steps == list(runner.STEPS)
-    assert predictions_sha(wd) == baseline_outputs[fmt][0]
+    assert runner.predictions_sha(wd) == baseline_outputs[fmt][0]
     assert (wd / layout.METRICS).read_text() == baseline_outputs[fmt][1]
     assert sorted(p.name for p in (wd / "interim").iterdir()) == sorted(
         Path(rel).name for rels in layout.outputs(fmt).values() for rel in rels
@@ -73,7 +69,7 @@ def test_processes_mode_matches_the_baseline_with_a_process_per_step(tmp_path, b
     r = pipeline(wd, "processes")
     assert r.rc == 0, r.stderr
     assert r.steps == list(runner.STEPS)
-    assert predictions_sha(wd) == baseline_outputs[DEFAULT_FORMAT][0]
+    assert runner.predictions_sha(wd) == baseline_outputs[DEFAULT_FORMAT][0]
     assert (wd / layout.METRICS).read_text() == baseline_outputs[DEFAULT_FORMAT][1]
     assert len({s["pid"] for s in r.spans if s["kind"] == "compute"}) == len(runner.STEPS)
 
@@ -102,7 +98,7 @@ def test_rerun_after_a_failure_executes_the_failed_step_and_those_after(
     rerun = pipeline(wd)
     assert rerun.rc == 0, rerun.stderr
     assert rerun.steps == list(runner.STEPS[before:])
-    assert predictions_sha(wd) == baseline_outputs[DEFAULT_FORMAT][0]
+    assert runner.predictions_sha(wd) == baseline_outputs[DEFAULT_FORMAT][0]
 
 
 @pytest.mark.parametrize("mode", adapter.MODES)
@@ -129,7 +125,7 @@ def test_crash_is_refused_with_snakemakes_message_until_the_recovery_commands(
     recovered = run(rerun_incomplete, wd, mode)
     assert recovered.rc == 0, recovered.stderr
     assert recovered.steps == list(runner.STEPS[1:])
-    assert predictions_sha(wd) == baseline_outputs[DEFAULT_FORMAT][0]
+    assert runner.predictions_sha(wd) == baseline_outputs[DEFAULT_FORMAT][0]
     assert (wd / layout.METRICS).read_text() == baseline_outputs[DEFAULT_FORMAT][1]
 
 
@@ -166,7 +162,7 @@ def test_without_the_adapter_environment_the_cache_and_temp_dirs_stay_in_the_wor
 
 
 def test_kaggle_train_csv_gives_the_baselines_predictions(tmp_path):
-    csv = str(_kaggle_fixture(tmp_path / "train.csv"))
+    csv = str(kaggle_csv(tmp_path / "train.csv"))
     wd, baseline_wd = tmp_path / "wd", tmp_path / "baseline"
     r = run(adapter.command(wd, "threads", fmt=DEFAULT_FORMAT, scale=1, data=csv), wd)
     assert r.rc == 0, r.stderr
@@ -174,7 +170,7 @@ def test_kaggle_train_csv_gives_the_baselines_predictions(tmp_path):
     baseline = runner.run([runner.PY, "-m", "core.baseline", "--workdir", str(baseline_wd),
                            "--format", DEFAULT_FORMAT, "--data", csv], baseline_wd)
     assert baseline.rc == 0, baseline.stderr
-    assert predictions_sha(wd) == predictions_sha(baseline_wd)
+    assert runner.predictions_sha(wd) == runner.predictions_sha(baseline_wd)
     assert len((wd / layout.PREDICTIONS).read_text().splitlines()) == 1 + 24
 
 
