@@ -26,6 +26,7 @@ def parser() -> argparse.ArgumentParser:
     lst = verbs.add_parser("list", help="implementations, modes and scenarios")
     lst.add_argument("--quick", dest="profile", action="store_const", const="quick")
     lst.add_argument("--full", dest="profile", action="store_const", const="full")
+    lst.add_argument("--scaling", dest="profile", action="store_const", const="scaling")
     lst.set_defaults(profile="default")
     return p
 

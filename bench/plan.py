@@ -17,7 +17,8 @@ from bench.profiles import DEFAULT_FORMAT, Profile
 from bench.registry import Impl
 
 # Scenarios run as slots of the rounds; codesize is counted once and floor runs in-process.
-ROUND_SCENARIOS = ("first_run", "cold", "modes", "noop", "resume", "crash", "io", "footprint")
+ROUND_SCENARIOS = ("first_run", "cold", "modes", "noop", "resume", "crash", "io", "footprint",
+                   "pertask", "parallel", "rerun")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +61,9 @@ def slots_for(profile: Profile, impls: Iterable[Impl], modes: set[str] | None = 
     slots: dict[tuple, Slot] = {}
     for impl in impls:
         chosen = tuple(m for m in impl.modes if m in modes) if modes else None
+        runners = tuple(r for r in impl.parallel_runners if not modes or r in modes)
         for selection in profile.scenarios:
-            for slot in _slots_of(selection, impl, profile, chosen):
+            for slot in _slots_of(selection, impl, profile, chosen, runners):
                 key = dataclasses.astuple(slot)[:-1]  # one slot per record key
                 slots.setdefault(key, slot)
     return sorted(slots.values(), key=Slot.sort_key)
@@ -73,7 +75,7 @@ def format_of(impl: Impl, mode: str, fmt: str = DEFAULT_FORMAT) -> str | None:
 
 
 def _slots_of(selection: str, impl: Impl, profile: Profile,
-              chosen: tuple[str, ...] | None) -> list[Slot]:
+              chosen: tuple[str, ...] | None, runners: tuple[str, ...] = ()) -> list[Slot]:
     handoff = chosen or impl.handoff_modes()
     pick = lambda mode, scenario, **kw: Slot(  # noqa: E731
         impl.name, mode, scenario, format=kw.pop("format", format_of(impl, mode)),
@@ -95,6 +97,16 @@ def _slots_of(selection: str, impl: Impl, profile: Profile,
         return [pick(mode, "io", scale=scale, format=fmt)
                 for mode in handoff for scale in profile.scales
                 for fmt in (profile.formats if impl.uses_format(mode) else (None,))]
+    if selection == "pertask":
+        modes = [m for m in impl.synthetic_modes if not chosen or m in chosen]
+        return [pick(mode, "pertask", step=shape, scale=n, format=None)
+                for mode in modes for shape in profile.shapes for n in profile.task_counts]
+    if selection == "parallel":
+        return [pick(runner, "parallel", scale=workers, format=None)
+                for runner in runners for workers in profile.workers]
+    if selection == "rerun":
+        return [pick(mode, "rerun", step=change, format=format_of(impl, mode))
+                for mode in (chosen or (impl.default_mode,)) for change in profile.changes]
     if selection == "footprint":
         wanted = not chosen or impl.default_mode in chosen
         return [pick(impl.default_mode, "footprint", format=None)] if wanted else []
@@ -140,7 +152,14 @@ def _warmup_slots(slots: list[Slot], per_mode: bool) -> list[Slot]:
         if s.scenario == "footprint":
             continue
         key = (s.impl, s.mode if per_mode else "")
-        if key not in seen:
+        if key in seen:
+            continue
+        if s.scenario in ("pertask", "parallel"):
+            # not a pipeline mode (parallel runners) or not the pipeline: warm up with the
+            # smallest instance of the slot itself
+            seen[key] = dataclasses.replace(s, scale=1 if s.scenario == "parallel" else s.scale,
+                                            selection="warmup")
+        else:
             fmt = s.format if s.format is None else DEFAULT_FORMAT
             seen[key] = Slot(s.impl, s.mode, "cold", format=fmt, selection="warmup")
     return list(seen.values())

@@ -27,7 +27,17 @@ SCENARIOS = {
     "footprint": "import time of each tool in a fresh process, installed distributions and size",
     "codesize": "user-written source: lines, tokens, gzip bytes (not timed)",
     "floor": "raw write/read cost of each format and size, in-process (pytest-benchmark)",
+    "pertask": "N trivial tasks as a chain and as a fan-out, each writing a tiny file: "
+               "wall time = fixed + N x per-task",
+    "parallel": "model selection (k-fold CV over a hyperparameter grid, then a reduce) with "
+                "1 and 2 workers, prefect also on a dask LocalCluster",
+    "rerun": "after a complete run, change one thing (data, a parameter, code, a comment, "
+             "an mtime) and rerun: what re-executes, against the minimal correct set",
 }
+
+SHAPES = ("chain", "fanout")
+# What the rerun scenario changes between the complete run and the rerun (bench/rerun.py).
+CHANGES = ("data", "param", "core_code", "wrapper_code", "comment", "touch")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +53,10 @@ class Profile:
     # noop, resume and crash in both hand-offs of a tool (prefect values and files) or only
     # in its default mode
     every_handoff: bool = True
+    task_counts: tuple[int, ...] = (10,)   # pertask: N
+    shapes: tuple[str, ...] = SHAPES       # pertask
+    workers: tuple[int, ...] = (1, 2)      # parallel
+    changes: tuple[str, ...] = CHANGES     # rerun
 
     @property
     def scenarios(self) -> tuple[str, ...]:
@@ -73,15 +87,18 @@ class Profile:
     def from_json(cls, raw: dict) -> "Profile":
         fields = {f.name for f in dataclasses.fields(cls)}
         raw = {k: v for k, v in raw.items() if k in fields}
-        for key in ("scales", "formats", "resume_steps", "crash_steps"):
-            raw[key] = tuple(raw[key])
+        for key in ("scales", "formats", "resume_steps", "crash_steps", "task_counts", "shapes",
+                    "workers", "changes"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
         return cls(**raw)
 
 
 QUICK = Profile(
     name="quick",
     rounds={"first_run": 1, "cold": 1, "modes": 1, "noop": 1, "resume": 1, "crash": 1,
-            "io": 1, "footprint": 1, "codesize": 1, "floor": 1},
+            "io": 1, "footprint": 1, "codesize": 1, "floor": 1,
+            "pertask": 1, "parallel": 1, "rerun": 1},
     # cold runs parquet at x1; the io sweep adds csv at x10: one more size and format
     scales=(10,), formats=("csv",),
     resume_steps=("train",), crash_steps=("preprocess",),
@@ -99,10 +116,23 @@ DEFAULT = Profile(
 FULL = Profile(
     name="full",
     rounds={"first_run": 5, "cold": 10, "modes": 5, "noop": 5, "resume": 5, "crash": 5,
-            "io": 5, "footprint": 5, "codesize": 1, "floor": 1},
+            "io": 5, "footprint": 5, "codesize": 1, "floor": 1,
+            "pertask": 5, "parallel": 5, "rerun": 1},
     scales=(1, 10, 100, 1000), formats=FORMATS,
     resume_steps=STEPS, crash_steps=STEPS,
     timeout_s=1200.0,
+    task_counts=(10, 50, 100, 200, 500, 1000),
 )
 
-PROFILES = {p.name: p for p in (QUICK, DEFAULT, FULL)}
+# How cost grows, parallel fan-out and reruns after a change, outside the default budget.
+# A rerun's re-executed steps are deterministic: one round shows them; timings get more.
+SCALING = Profile(
+    name="scaling",
+    rounds={"pertask": 3, "parallel": 3, "rerun": 1},
+    scales=(1,), formats=(DEFAULT_FORMAT,),
+    resume_steps=(), crash_steps=(),
+    timeout_s=900.0, every_handoff=False,
+    task_counts=(10, 50, 100, 200, 500),
+)
+
+PROFILES = {p.name: p for p in (QUICK, DEFAULT, FULL, SCALING)}

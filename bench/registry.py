@@ -63,6 +63,16 @@ class Impl:
         return not self.is_baseline
 
     @property
+    def synthetic_modes(self) -> tuple[str, ...]:
+        """Modes that run the synthetic N-task workload (pertask scenario)."""
+        return tuple(getattr(self.module, "SYNTHETIC_MODES", ()))
+
+    @property
+    def parallel_runners(self) -> tuple[str, ...]:
+        """Ways to run the model selection in parallel (parallel scenario); stored as the mode."""
+        return tuple(getattr(self.module, "PARALLEL_RUNNERS", {}))
+
+    @property
     def package_dir(self) -> Path:
         return Path(self.module.__file__).resolve().parent
 

@@ -34,6 +34,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
                       help="CI smoke run: one size, two formats, one round after the warm-up")
     size.add_argument("--full", dest="profile", action="store_const", const="full",
                       help="bigger sizes and at least 5 samples of every number")
+    size.add_argument("--scaling", dest="profile", action="store_const", const="scaling",
+                      help="only cost per task, parallel fan-out and reruns after a change")
     p.set_defaults(profile="default")
     p.add_argument("--impl", action="append", metavar="NAME[,NAME]",
                    help="implementations to run (default: all available)")
@@ -105,7 +107,8 @@ def configure(args, loaded: registry.Loaded) -> dict:
     impls = _names(args.impl, list(available), "implementation") or list(available)
     modes = _names(args.mode)
     if modes:
-        known = {m for name in impls for m in available[name].modes}
+        known = {m for name in impls for m in (*available[name].modes,
+                                                 *available[name].parallel_runners)}
         unknown = sorted(set(modes) - known)
         if unknown:
             raise UsageError(f"unknown mode {', '.join(unknown)}; the selected implementations "

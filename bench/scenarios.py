@@ -10,7 +10,7 @@ import shutil
 import traceback
 from pathlib import Path
 
-from bench import footprint, verify
+from bench import footprint, parallel, pertask, rerun, verify
 from bench.context import Context, PipelineRun, call_adapter, user_facing
 from bench.plan import Execution
 from bench.profiles import DEFAULT_FORMAT
@@ -255,4 +255,7 @@ HANDLERS = {
     "resume": resume,
     "crash": crash,
     "footprint": footprint_body,
+    "pertask": pertask.run,
+    "parallel": parallel.run,
+    "rerun": rerun.run,
 }

@@ -33,3 +33,25 @@ def dag_command(workdir: Path, mode: str) -> list[str] | None:
 def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int,
                       data: str | None = None) -> list[list[str]]:
     return []  # the baseline always starts from the beginning: rerunning is the recovery
+
+
+# -- the scaling scenarios (bench/contract.md) ----------------------------------------------
+
+SYNTHETIC_MODES = ("files",)
+
+
+def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+    """N trivial tasks as a `chain` or a `fanout` (pertask scenario)."""
+    return [sys.executable, "-m", "core.synthetic", "--workdir", str(workdir),
+            "--shape", shape, "--n", str(n)]
+
+
+PARALLEL_RUNNERS = {"processes": "multiprocessing.Pool with N processes: the plain-Python reference"}
+
+
+def parallel_command(workdir: Path, runner: str, *, workers: int,
+                     cluster_address: str | None = None) -> list[str]:
+    """The model selection with `workers` workers (parallel scenario)."""
+    argv = [sys.executable, "-m", "core.selection", "--workdir", str(workdir), "--runner", runner,
+            "--workers", str(workers)]
+    return argv + (["--cluster-address", cluster_address] if cluster_address else [])

@@ -45,3 +45,25 @@ def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int,
     before or during its dump leaves no output under its name (luigi's atomic write), so the
     plain rerun redoes it."""
     return []
+
+
+# -- the scaling scenarios (bench/contract.md) ----------------------------------------------
+
+SYNTHETIC_MODES = ("local",)
+
+
+def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+    """N trivial tasks as a `chain` or a `fanout` (pertask scenario)."""
+    return [sys.executable, "-m", "impl_gokart.synthetic", "--workdir", str(workdir),
+            "--shape", shape, "--n", str(n)]
+
+
+PARALLEL_RUNNERS = {"workers": "gokart.build(workers=N): luigi workers, one forked process per running task"}
+
+
+def parallel_command(workdir: Path, runner: str, *, workers: int,
+                     cluster_address: str | None = None) -> list[str]:
+    """The model selection with `workers` workers (parallel scenario)."""
+    argv = [sys.executable, "-m", "impl_gokart.selection", "--workdir", str(workdir), "--runner", runner,
+            "--workers", str(workers)]
+    return argv + (["--cluster-address", cluster_address] if cluster_address else [])

@@ -87,3 +87,25 @@ def _required_url(service_url: str | None) -> str:
         raise ValueError("mode 'luigid' needs service_url (the URL of a running luigid)")
     return service_url
 
+
+
+# -- the scaling scenarios (bench/contract.md) ----------------------------------------------
+
+SYNTHETIC_MODES = ("local",)
+
+
+def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+    """N trivial tasks as a `chain` or a `fanout` (pertask scenario)."""
+    return [sys.executable, "-m", "impl_luigi.synthetic", "--workdir", str(workdir),
+            "--shape", shape, "--n", str(n)]
+
+
+PARALLEL_RUNNERS = {"workers": "luigi --workers N: one forked process per running task"}
+
+
+def parallel_command(workdir: Path, runner: str, *, workers: int,
+                     cluster_address: str | None = None) -> list[str]:
+    """The model selection with `workers` workers (parallel scenario)."""
+    argv = [sys.executable, "-m", "impl_luigi.selection", "--workdir", str(workdir), "--runner", runner,
+            "--workers", str(workers)]
+    return argv + (["--cluster-address", cluster_address] if cluster_address else [])

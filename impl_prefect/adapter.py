@@ -105,3 +105,27 @@ def service_health_path(name: str) -> str:
 def _check_service(name: str) -> None:
     if name not in SERVICES.values():
         raise ValueError(f"unknown service {name!r}; prefect provides {sorted(SERVICES.values())}")
+
+
+# -- the scaling scenarios (bench/contract.md) ----------------------------------------------
+
+SYNTHETIC_MODES = ("memory", "files")
+
+
+def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+    """N trivial tasks as a `chain` or a `fanout` (pertask scenario)."""
+    return [sys.executable, "-m", "impl_prefect.synthetic", "--workdir", str(workdir), "--mode", mode,
+            "--shape", shape, "--n", str(n)]
+
+
+PARALLEL_RUNNERS = {"threads": "ThreadPoolTaskRunner(max_workers=N), prefect's default task runner",
+                    "dask": "prefect-dask DaskTaskRunner on a dask LocalCluster of N worker "
+                            "processes, started and stopped by the harness"}
+
+
+def parallel_command(workdir: Path, runner: str, *, workers: int,
+                     cluster_address: str | None = None) -> list[str]:
+    """The model selection with `workers` workers (parallel scenario)."""
+    argv = [sys.executable, "-m", "impl_prefect.selection", "--workdir", str(workdir), "--runner", runner,
+            "--workers", str(workers)]
+    return argv + (["--cluster-address", cluster_address] if cluster_address else [])

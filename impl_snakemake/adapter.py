@@ -53,3 +53,25 @@ def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int,
     snakemake = [sys.executable, "-m", "snakemake"]
     return [snakemake + ["--unlock", *snakemake_options(workdir, mode)],
             snakemake + ["--rerun-incomplete", *snakemake_options(workdir, mode)]]
+
+
+# -- the scaling scenarios (bench/contract.md) ----------------------------------------------
+
+SYNTHETIC_MODES = ("processes", "threads")
+
+
+def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+    """N trivial tasks as a `chain` or a `fanout` (pertask scenario)."""
+    return [sys.executable, "-m", "impl_snakemake.synthetic", "--workdir", str(workdir), "--mode", mode,
+            "--shape", shape, "--n", str(n)]
+
+
+PARALLEL_RUNNERS = {"cores": "--cores N: up to N jobs at once, each run: job in its own process"}
+
+
+def parallel_command(workdir: Path, runner: str, *, workers: int,
+                     cluster_address: str | None = None) -> list[str]:
+    """The model selection with `workers` workers (parallel scenario)."""
+    argv = [sys.executable, "-m", "impl_snakemake.selection", "--workdir", str(workdir), "--runner", runner,
+            "--workers", str(workers)]
+    return argv + (["--cluster-address", cluster_address] if cluster_address else [])

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from bench import records
 from bench.render import charts, context, html
+from bench.render import parallel as parallel_view
+from bench.render import pertask as pertask_view
+from bench.render import rerun as rerun_view
 from bench.render.load import load_run
 
 RAW_FILES = ("run.json", "records.jsonl", "floor.json")
@@ -23,6 +26,9 @@ def build_charts(ctx: dict) -> dict[str, str | None]:
         "cost": charts.cost(ctx["cost"]["rows"]),
         "footprint": charts.footprint(ctx["cost"]["footprint"]),
         "gantt": charts.gantt(ctx["shape"]["gantt"], ctx["shape"]["steps"]),
+        **pertask_view.charts(ctx["pertask"]),
+        **parallel_view.charts(ctx["parallel"]),
+        **rerun_view.charts(ctx["rerun"]),
     }
 
 

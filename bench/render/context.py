@@ -10,6 +10,9 @@ import re
 
 from bench import stats
 from bench.render import guide, summary
+from bench.render import parallel as parallel_view
+from bench.render import pertask as pertask_view
+from bench.render import rerun as rerun_view
 from bench.render.groups import (BASELINE, Index, detail_value, label, most_common, nested,
                                  ratio, samples, split, split_value, valid_spans)
 from bench.render.load import RunData
@@ -26,6 +29,9 @@ def build(run: RunData) -> dict:
         "cost": cost_section(ix),
         "code": code_section(ix, run),
         "shape": shape_section(ix, run),
+        "pertask": pertask_view.section(ix),
+        "parallel": parallel_view.section(ix),
+        "rerun": rerun_view.section(ix),
     }
     ctx["guide"] = guide.build(ctx)
     ctx["summary"] = summary.build(ix, run, ctx)

@@ -50,7 +50,8 @@ class Index:
             for steps in (r.steps_expected or (), r.steps_executed):
                 if len(steps) > len(longest):
                     longest = tuple(steps)
-        rest = sorted({r.step for r in self.records if r.step} - set(longest))
+        rest = sorted({r.step for r in self.records
+                       if r.step and r.scenario in ("resume", "crash")} - set(longest))
         return list(longest) + rest
 
     def select(self, scenario: str, impl=ANY, mode=ANY, step=ANY, scale=ANY, fmt=ANY,

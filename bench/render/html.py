@@ -15,9 +15,13 @@ from pygments.util import ClassNotFound
 
 from bench import stats
 from bench.render import fmt
+from bench.render import parallel as parallel_view
+from bench.render import pertask as pertask_view
+from bench.render import rerun as rerun_view
 
 SECTIONS = (("summary", "Summary"), ("io", "File IO cost"), ("failure", "When a job dies"),
             ("cost", "Cost on top"), ("code", "Code size"), ("shape", "Pipeline shape"),
+            ("pertask", "Cost per task"), ("parallel", "Parallel"), ("rerun", "Reruns after a change"),
             ("guide", "Decision guide"), ("method", "Methodology"))
 MESSAGE_PREVIEW = 90
 
@@ -101,6 +105,9 @@ def page(ctx: dict, charts: dict[str, str | None]) -> str:
         _cost(ctx["cost"], charts),
         _code(ctx["code"]),
         _shape(ctx["shape"], charts),
+        pertask_view.html(ctx["pertask"], charts),
+        parallel_view.html(ctx["parallel"], charts),
+        rerun_view.html(ctx["rerun"], charts),
         _guide(ctx["guide"]),
         _method(ctx["method"], s),
     ])

@@ -1,0 +1,6 @@
+"""The parallel scenario: see bench/profiles.py SCENARIOS."""
+from __future__ import annotations
+
+
+def run(ctx, ex, impl, scratch) -> dict:
+    raise NotImplementedError("the parallel scenario is not built yet")
