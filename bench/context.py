@@ -85,9 +85,13 @@ class Context:
 
     def run(self, argv: list[str], impl: Impl, mode: str, workdir: Path, scratch: Path, *,
             scale: int, label: str, fail_at: str | None = None,
-            crash_at: str | None = None) -> PipelineRun:
+            crash_at: str | None = None, env_overrides: dict[str, str] | None = None
+            ) -> PipelineRun:
+        """env_overrides: on top of the adapter's environment (e.g. PYTHONPATH pointing at an
+        edited copy of the code, in the rerun scenario)."""
         trace = scratch / f"{label}.trace.jsonl"
         env = self.environment(impl, mode, workdir)
+        env.update(env_overrides or {})
         env["BENCH_TRACE"] = str(trace)
         if fail_at:
             env["BENCH_FAIL_AT"] = fail_at
