@@ -63,6 +63,8 @@ def slots_for(profile: Profile, impls: Iterable[Impl], modes: set[str] | None = 
         chosen = tuple(m for m in impl.modes if m in modes) if modes else None
         runners = tuple(r for r in impl.parallel_runners if not modes or r in modes)
         for selection in profile.scenarios:
+            if modes and not chosen and selection != "parallel":
+                continue  # none of this implementation's pipeline modes was asked for
             for slot in _slots_of(selection, impl, profile, chosen, runners):
                 key = dataclasses.astuple(slot)[:-1]  # one slot per record key
                 slots.setdefault(key, slot)
