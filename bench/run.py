@@ -207,7 +207,10 @@ class Runner:
             self._keep_sources_and_dags(progress)
             self._codesize()
             if pending:
-                self.ctx.ensure_reference({ex.slot.scale for ex in pending})
+                # pertask and parallel store N and workers as scale, and verify their own way
+                self.ctx.ensure_reference({ex.slot.scale for ex in pending
+                                           if ex.slot.scenario not in ("pertask", "parallel")}
+                                          or {1})
             self._blocks(pending, progress)
             self._floor(progress)
         finally:
