@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import sys
 from pathlib import Path
@@ -27,6 +28,26 @@ def _scale(text: str) -> int:
     return value
 
 
+# Model settings a run may change from the command line; format and scale have their own options.
+SETTABLE = tuple(f.name for f in dataclasses.fields(Params) if f.name not in ("format", "scale"))
+
+
+def _setting(text: str) -> tuple[str, int | float]:
+    """KEY=VALUE for one of SETTABLE, the value of the same type as the default."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or key not in SETTABLE:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE with KEY one of {', '.join(SETTABLE)}, got {text!r}")
+    kind = type(getattr(Params, key))
+    try:
+        return key, kind(raw.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{key} must be {'a whole number' if kind is int else 'a number'}, "
+            f"got {raw!r}") from None
+
+
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description=description)
     p.add_argument("--workdir", required=True, type=Path,
@@ -38,11 +59,16 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
                    help="format of tabular artefacts handed over as files (default %(default)s)")
     p.add_argument("--scale", default=1, type=_scale,
                    help="row multiplier for the training data, applied after the split")
+    p.add_argument("--param", action="append", default=[], type=_setting, metavar="KEY=VALUE",
+                   help=f"set a model setting ({', '.join(SETTABLE)}); repeatable; staged "
+                        "into params.yaml, so every tool sees the change its own way")
     return p
 
 
 def params_from(args) -> Params:
-    return Params(format=args.format, scale=args.scale)
+    """Params.__post_init__ checks the ranges (one-line UserError); `param` may be absent from
+    namespaces built by callers that predate the option."""
+    return Params(format=args.format, scale=args.scale, **dict(getattr(args, "param", None) or []))
 
 
 def guarded(main):
