@@ -66,7 +66,9 @@ def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[s
             "--shape", shape, "--n", str(n)]
 
 
-PARALLEL_RUNNERS = {"cores": "--cores N: up to N jobs at once, each run: job in its own process"}
+PARALLEL_RUNNERS = {"cores": "--cores N: up to N jobs at once, each run: job in its own process",
+                    "threads": "--cores N --force-use-threads: up to N jobs at once, each run: "
+                               "job in a thread of the snakemake process"}
 
 
 def parallel_command(workdir: Path, runner: str, *, workers: int,
@@ -75,3 +77,29 @@ def parallel_command(workdir: Path, runner: str, *, workers: int,
     argv = [sys.executable, "-m", "impl_snakemake.selection", "--workdir", str(workdir), "--runner", runner,
             "--workers", str(workers)]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
+
+
+# -- the rerun scenario (bench/rerun.py) ----------------------------------------------------
+# Edits of the train rule in a copy of the code: one that changes the model (with the
+# parameter setting giving the same model, for the baseline's right answer), one comment-only.
+RERUN_WRAPPER_EDIT = {
+    "path": "impl_snakemake/Snakefile",
+    "old": "filesteps.train(input[0], Params(format=FMT, **params), output[0])",
+    "new": 'filesteps.train(input[0], Params(format=FMT, **{**params, "max_depth": 4}), output[0])',
+    "equivalent_param": "max_depth=4",
+}
+RERUN_COMMENT_EDIT = {
+    "path": "impl_snakemake/Snakefile",
+    "old": "        with stderr_to(log[0]):\n            filesteps.train(",
+    "new": "        # The forest's settings all come from params.yaml.\n"
+           "        with stderr_to(log[0]):\n            filesteps.train(",
+}
+
+
+def rerun_reason(stdout_text: str, stderr_text: str) -> str | None:
+    """snakemake's own `reason:` line of each job it scheduled."""
+    import re  # only this optional hook needs it
+    reasons = re.findall(r"^(?:local)?rule (\w+):\n(?:\s+.*\n)*?\s+reason: (.*)$",
+                         stderr_text + "\n" + stdout_text, flags=re.M)
+    found = [f"{rule}: {why.strip()}" for rule, why in reasons if rule != "all"]
+    return "; ".join(found) or None

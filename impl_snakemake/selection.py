@@ -1,0 +1,43 @@
+"""Run the model selection with snakemake: `python -m impl_snakemake.selection --workdir DIR
+--runner cores|threads --workers N` stages the input, then runs Selection.smk with --cores N.
+
+cores: snakemake's default local execution, each run: job in a new Python process.
+threads: --force-use-threads, each run: job in a thread of the snakemake process (the GIL is
+released only inside scikit-learn's tree building).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from core import cli, selection
+from core.errors import UserError
+from impl_snakemake.__main__ import keep_tool_state_inside
+
+RUNNERS = ("cores", "threads")
+SNAKEFILE = Path(__file__).resolve().with_name("Selection.smk")
+
+
+def snakemake_options(workdir: Path, runner: str, workers: int, grid: str) -> list[str]:
+    options = ["--snakefile", str(SNAKEFILE), "--directory", str(workdir),
+               "--cores", str(workers)]
+    if runner == "threads":
+        options.append("--force-use-threads")
+    return options + ["--config", f"selection_grid={grid}"]  # --config takes every later word
+
+
+@cli.guarded
+def main(argv=None) -> int:
+    args = selection.parser("python -m impl_snakemake.selection", RUNNERS).parse_args(argv)
+    if args.cluster_address:
+        raise UserError(f"runner {args.runner!r} takes no --cluster-address")
+    workdir = selection.stage_from(args)
+    keep_tool_state_inside(workdir)
+    from snakemake.cli import main as snakemake_cli
+
+    snakemake_cli(snakemake_options(workdir, args.runner, args.workers, args.grid))
+    return 0  # not reached: the snakemake CLI always exits
+
+
+if __name__ == "__main__":
+    sys.exit(main())
