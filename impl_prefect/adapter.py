@@ -119,8 +119,11 @@ def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[s
 
 
 PARALLEL_RUNNERS = {"threads": "ThreadPoolTaskRunner(max_workers=N), prefect's default task runner",
+                    "processes": "ProcessPoolTaskRunner(max_workers=N), prefect's runner for "
+                                 "CPU-bound tasks",
                     "dask": "prefect-dask DaskTaskRunner on a dask LocalCluster of N worker "
                             "processes, started and stopped by the harness"}
+CLUSTER_RUNNERS = ("dask",)  # runners that need cluster_command's cluster running
 
 
 def parallel_command(workdir: Path, runner: str, *, workers: int,
@@ -129,3 +132,53 @@ def parallel_command(workdir: Path, runner: str, *, workers: int,
     argv = [sys.executable, "-m", "impl_prefect.selection", "--workdir", str(workdir), "--runner", runner,
             "--workers", str(workers)]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
+
+
+# -- the rerun scenario (bench/rerun.py) ----------------------------------------------------
+# Edits of the train task in a copy of the code: one that changes the model (with the
+# parameter setting giving the same model, for the baseline's right answer), one comment-only.
+RERUN_WRAPPER_EDIT = {
+    "path": "impl_prefect/flow.py",
+    "old": "    return memsteps.train(train_features, params)\n",
+    "new": '    return memsteps.train(train_features, Params(**{**vars(params), "max_depth": 4}))\n',
+    "equivalent_param": "max_depth=4",
+}
+RERUN_COMMENT_EDIT = {
+    "path": "impl_prefect/flow.py",
+    "old": "def train(train_features, params: Params):\n",
+    "new": "def train(train_features, params: Params):\n"
+           "    # The forest's settings all come from params.yaml.\n",
+}
+# prefect logs each task run's final state (Completed or Cached) at INFO only.
+RERUN_ENVIRONMENT = {"PREFECT_LOGGING_LEVEL": "INFO"}
+
+
+def rerun_reason(stdout_text: str, stderr_text: str) -> str | None:
+    """Which tasks missed prefect's cache (ran) and which hit it, from the task-run states."""
+    import re  # only this optional hook needs it
+    states = {}
+    for name, state in re.findall(r"Task run '([a-z_]+)-[0-9a-f]+' - Finished in state (\w+)",
+                                  stdout_text + "\n" + stderr_text):
+        states[name] = state
+    if not states:
+        return None
+    ran = [n for n, s in states.items() if s != "Cached"]
+    cached = [n for n, s in states.items() if s == "Cached"]
+    return (f"cache key changed (task ran): {', '.join(ran) or 'none'}; "
+            f"cache hit: {', '.join(cached) or 'none'}")
+
+
+def cluster_command(state_dir: Path, port: int, workers: int) -> list[str]:
+    """A dask LocalCluster of `workers` one-thread worker processes on 127.0.0.1:port; prints
+    `address tcp://...` when its workers are up, stops on SIGTERM."""
+    return [sys.executable, "-m", "impl_prefect.dask_cluster", "--state-dir", str(state_dir),
+            "--port", str(port), "--workers", str(workers)]
+
+
+def cluster_environment(state_dir: Path) -> dict[str, str]:
+    """The cluster's files (dask's temp and spill space, the workers' prefect home) in state_dir."""
+    state_dir = Path(state_dir).resolve()
+    return {"DASK_TEMPORARY_DIRECTORY": str(state_dir / "dask-tmp"),
+            "PREFECT_HOME": str(state_dir / "prefect-home"),
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
