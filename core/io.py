@@ -85,3 +85,10 @@ def read_model(step: str, path: str | os.PathLike):
 def write_json(step: str, obj: dict, path: str | os.PathLike) -> int:
     return _write_bytes(step, path,
                         lambda: (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def read_json(step: str, path: str | os.PathLike) -> dict:
+    with instrument.span(step, "read") as s:
+        data = Path(path).read_bytes()
+        s.bytes = len(data)
+    return json.loads(data)

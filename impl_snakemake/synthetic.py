@@ -1,0 +1,35 @@
+"""Run the pertask workload with snakemake: `python -m impl_snakemake.synthetic --workdir DIR
+--mode processes|threads --shape chain|fanout --n N`, the snakemake CLI on Synthetic.smk."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from core import cli, synthetic
+from impl_snakemake import adapter
+from impl_snakemake.__main__ import keep_tool_state_inside
+
+SNAKEFILE = Path(__file__).resolve().with_name("Synthetic.smk")
+
+
+def snakemake_options(args) -> list[str]:
+    """As the pipeline's options (same modes), on the synthetic Snakefile. --config keys need
+    two letters or more, hence `count`."""
+    options = adapter.snakemake_options(args.workdir, args.mode)
+    options[options.index("--snakefile") + 1] = str(SNAKEFILE)
+    return options + ["--config", f"shape={args.shape}", f"count={args.n}"]
+
+
+@cli.guarded
+def main(argv=None) -> int:
+    args = synthetic.parse("python -m impl_snakemake.synthetic", "N trivial snakemake jobs", argv,
+                           modes=tuple(adapter.MODES))
+    keep_tool_state_inside(args.workdir)
+    from snakemake.cli import main as snakemake_cli
+
+    snakemake_cli(snakemake_options(args))
+    return 0  # not reached: the snakemake CLI always exits
+
+
+if __name__ == "__main__":
+    sys.exit(main())
