@@ -55,3 +55,25 @@ def parallel_command(workdir: Path, runner: str, *, workers: int,
     argv = [sys.executable, "-m", "core.selection", "--workdir", str(workdir), "--runner", runner,
             "--workers", str(workers)]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
+
+
+# -- the rerun scenario (bench/rerun.py) ----------------------------------------------------
+# Edits of the train step call in a copy of the code: one that changes the model (with the
+# parameter setting giving the same model, for the baseline's right answer), one comment-only.
+RERUN_WRAPPER_EDIT = {
+    "path": "core/baseline.py",
+    "old": "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n",
+    "new": '    params = type(params)(**{**vars(params), "max_depth": 4})\n'
+           "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n",
+    "equivalent_param": "max_depth=4",
+}
+RERUN_COMMENT_EDIT = {
+    "path": "core/baseline.py",
+    "old": "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n",
+    "new": "    # The forest's settings all come from params.yaml.\n"
+           "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n",
+}
+
+
+def rerun_reason(stdout_text: str, stderr_text: str) -> str | None:
+    return "no rerun rules: the script runs every step"

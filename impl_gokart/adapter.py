@@ -67,3 +67,28 @@ def parallel_command(workdir: Path, runner: str, *, workers: int,
     argv = [sys.executable, "-m", "impl_gokart.selection", "--workdir", str(workdir), "--runner", runner,
             "--workers", str(workers)]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
+
+
+# -- the rerun scenario (bench/rerun.py) ----------------------------------------------------
+# Edits of the train task in a copy of the code: one that changes the model (with the
+# parameter setting giving the same model, for the baseline's right answer), one comment-only.
+RERUN_WRAPPER_EDIT = {
+    "path": "impl_gokart/pipeline.py",
+    "old": '        self.dump(memsteps.train(self.load_part("features", "train"), params))\n',
+    "new": '        params = type(params)(**{**vars(params), "max_depth": 4})\n'
+           '        self.dump(memsteps.train(self.load_part("features", "train"), params))\n',
+    "equivalent_param": "max_depth=4",
+}
+RERUN_COMMENT_EDIT = {
+    "path": "impl_gokart/pipeline.py",
+    "old": '        params = read_params(self.staged_path("settings"))\n',
+    "new": "        # The forest's settings all come from params.yaml.\n"
+           '        params = read_params(self.staged_path("settings"))\n',
+}
+
+
+def rerun_reason(stdout_text: str, stderr_text: str, *, written: list[str]) -> str | None:
+    """gokart prints nothing; what it reran shows as outputs under new unique ids."""
+    fresh = [path.split("/")[-1] for path in written
+             if path.startswith("resources/titanic/") and path.endswith(".pkl")]
+    return f"outputs under new unique ids: {', '.join(fresh)}" if fresh else None

@@ -109,3 +109,21 @@ def parallel_command(workdir: Path, runner: str, *, workers: int,
     argv = [sys.executable, "-m", "impl_luigi.selection", "--workdir", str(workdir), "--runner", runner,
             "--workers", str(workers)]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
+
+
+# -- the rerun scenario (bench/rerun.py) ----------------------------------------------------
+# Edits of the train task in a copy of the code: one that changes the model (with the
+# parameter setting giving the same model, for the baseline's right answer), one comment-only.
+RERUN_WRAPPER_EDIT = {
+    "path": "impl_luigi/pipeline.py",
+    "old": 'filesteps.train(self.input()["features"]["train"].path, params, model)',
+    "new": 'filesteps.train(self.input()["features"]["train"].path,\n'
+           '                            Params(**{**vars(params), "max_depth": 4}), model)',
+    "equivalent_param": "max_depth=4",
+}
+RERUN_COMMENT_EDIT = {
+    "path": "impl_luigi/pipeline.py",
+    "old": '        with self.output().temporary_path() as model:\n',
+    "new": '        # The forest\'s settings all come from params.yaml.\n'
+           '        with self.output().temporary_path() as model:\n',
+}

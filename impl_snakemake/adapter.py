@@ -102,4 +102,7 @@ def rerun_reason(stdout_text: str, stderr_text: str) -> str | None:
     reasons = re.findall(r"^(?:local)?rule (\w+):\n(?:\s+.*\n)*?\s+reason: (.*)$",
                          stderr_text + "\n" + stdout_text, flags=re.M)
     found = [f"{rule}: {why.strip()}" for rule, why in reasons if rule != "all"]
-    return "; ".join(found) or None
+    if found:
+        return "; ".join(found)
+    nothing = re.search(r"^Nothing to be done.*$", stderr_text, flags=re.M)
+    return nothing.group(0) if nothing else None
