@@ -1,0 +1,271 @@
+"""What reruns after a change, checked against the tools' real behaviour.
+
+Each tool makes one complete run from a copy of the code; that prepared state is restored at
+the same absolute paths before each change (prefect's cache keys hold the workdir path), and
+the real scenario logic (bench.rerun) applies the change, reruns and classifies.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import plan, records, registry, rerun, scenarios
+from bench.context import Context
+from bench.execute import REPO
+from bench.profiles import CHANGES, QUICK, STEPS
+from tests import runner
+
+TRAIN_ON = ("train", "predict", "evaluate")
+
+# Observed on luigi 3.8.1, prefect 3.9.1, snakemake 9.16.3, gokart 1.12.2:
+# (classification, steps executed) per tool and change.
+OBSERVED = {
+    "baseline": {change: ("over-eager", STEPS) for change in CHANGES} | {"data": ("exact", STEPS)},
+    # complete() is "the outputs exist": nothing that changes inside a file is noticed
+    "luigi": {"data": ("stale", ()), "param": ("stale", ()), "core_code": ("stale", ()),
+              "wrapper_code": ("stale", ()), "comment": ("exact", ()), "touch": ("exact", ())},
+    # unique ids hash the staged files' md5 (params.yaml feeds load too), never the code
+    "gokart": {"data": ("exact", STEPS), "param": ("over-eager", STEPS),
+               "core_code": ("stale", ()), "wrapper_code": ("stale", ()),
+               "comment": ("exact", ()), "touch": ("exact", ())},
+    # TASK_SOURCE + FLOW_PARAMETERS + scalar inputs; values handed over are not in the key,
+    # so a rerun train leaves predict and evaluate cached
+    "prefect": {"data": ("exact", STEPS), "param": ("over-eager", STEPS),
+                "core_code": ("stale", ()), "wrapper_code": ("stale", ("train",)),
+                "comment": ("over-eager", ("train",)), "touch": ("exact", ())},
+    # params and rule code (lines with bytecode, so not comments) are tracked; a newer input
+    # with its recorded checksum is not a change; imported code is not tracked
+    "snakemake": {"data": ("exact", STEPS), "param": ("exact", TRAIN_ON),
+                  "core_code": ("stale", ()), "wrapper_code": ("exact", TRAIN_ON),
+                  "comment": ("exact", ()), "touch": ("exact", ())},
+}
+TOOLS_SLOWEST_FIRST = ("prefect", "snakemake", "gokart", "luigi")
+
+
+def observe(ctx: Context, name: str, root: Path) -> dict[str, dict]:
+    impl = ctx.impls[name]
+    scratch = root / name / "run"
+    scratch.mkdir(parents=True)
+    prepared = rerun.prepare(ctx, impl, impl.default_mode, scratch, fmt="parquet", scale=1)
+    assert prepared.summary["exit_code"] == 0, prepared.summary
+    assert prepared.summary["steps_executed"] == list(STEPS)
+    pristine = root / name / "pristine"
+    for sub in ("wd", "code"):
+        shutil.copytree(scratch / sub, pristine / sub, symlinks=True)
+    cells = {}
+    for change in CHANGES:
+        for sub in ("wd", "code"):
+            shutil.rmtree(scratch / sub)
+            shutil.copytree(pristine / sub, scratch / sub, symlinks=True)
+        cells[change] = rerun.rerun(ctx, impl, impl.default_mode, prepared, change,
+                                    root / name / change)
+    return cells
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory) -> Context:
+    loaded = registry.load()
+    context = Context(tmp_path_factory.mktemp("rerun-run"), "t", loaded.by_name(), QUICK)
+    context.ensure_reference({1})
+    return context
+
+
+@pytest.fixture(scope="module")
+def matrix(ctx, tmp_path_factory) -> dict[str, dict[str, dict]]:
+    root = tmp_path_factory.mktemp("rerun-cells")
+    # the baseline first: it computes and keeps every right answer the tools share
+    cells = {"baseline": observe(ctx, "baseline", root)}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(observe, ctx, name, root) for name in TOOLS_SLOWEST_FIRST}
+        cells.update({name: f.result() for name, f in futures.items()})
+    return cells
+
+
+@pytest.mark.parametrize("tool", list(OBSERVED))
+def test_classification_matches_the_tools_behaviour(matrix, tool):
+    seen = {change: (cell["detail"]["classification"], tuple(cell["steps_executed"]))
+            for change, cell in matrix[tool].items()}
+    assert seen == OBSERVED[tool]
+    for change, cell in matrix[tool].items():
+        assert cell["status"] == "ok" and cell["exit_code"] == 0, (change, cell["stderr_tail"])
+        assert cell["detail"]["minimal"] == list(rerun.MINIMAL[change])
+        assert cell["steps_expected"] == rerun.MINIMAL[change]
+
+
+def test_a_stale_cell_kept_predictions_that_differ_from_the_right_answer(matrix):
+    stale = [(tool, change, cell) for tool, cells in matrix.items()
+             for change, cell in cells.items() if cell["detail"]["classification"] == "stale"]
+    assert len(stale) == 9  # luigi 4, gokart 2, prefect 2, snakemake 1
+    for tool, change, cell in stale:
+        assert cell["detail"]["change_visible"], (tool, change)
+        assert cell["verify"]["predictions_match"] is False, (tool, change)
+        assert cell["verify"]["predictions_sha256"] is not None
+    for tool, cells in matrix.items():
+        for change in ("data", "param", "core_code", "wrapper_code"):
+            assert cells[change]["detail"]["change_visible"], (tool, change)
+        for change in ("comment", "touch"):
+            assert not cells[change]["detail"]["change_visible"]
+            assert cells[change]["verify"]["predictions_match"]
+
+
+def test_snakemake_gives_its_reason_per_job(matrix):
+    reason = {change: cell["detail"]["reason"] for change, cell in matrix["snakemake"].items()}
+    assert "load: Updated input files: data/titanic.csv" in reason["data"]
+    assert "train: Params have changed since last execution" in reason["param"]
+    assert "train: Code has changed since last execution" in reason["wrapper_code"]
+    assert "predict: Input files updated by another job: interim/model.pkl" in reason["param"]
+    for change in ("core_code", "comment", "touch"):
+        assert reason[change].startswith("Nothing to be done"), change
+
+
+def test_prefect_names_cache_misses_and_hits(matrix):
+    reason = {change: cell["detail"]["reason"] for change, cell in matrix["prefect"].items()}
+    assert reason["wrapper_code"] == ("cache key changed (task ran): train; "
+                                      "cache hit: load, preprocess, predict, evaluate")
+    assert reason["core_code"].startswith("cache key changed (task ran): none;")
+    assert reason["data"].startswith("cache key changed (task ran): load, preprocess, train,")
+
+
+def test_luigi_gives_no_reason_and_gokart_shows_new_unique_ids(matrix):
+    assert {cell["detail"]["reason"] for cell in matrix["luigi"].values()} == {None}
+    assert matrix["luigi"]["param"]["detail"]["written"] == ["params.yaml"]
+    gokart = matrix["gokart"]
+    assert "outputs under new unique ids: " in gokart["param"]["detail"]["reason"]
+    assert "model_" in gokart["param"]["detail"]["reason"]
+    assert gokart["core_code"]["detail"]["reason"] is None
+
+
+def test_edits_went_to_the_copy_and_are_recorded(matrix):
+    core_edit = matrix["luigi"]["core_code"]["detail"]["edit"]
+    assert core_edit["path"] == "core/steps.py" and "min_samples_leaf" in core_edit["new"]
+    assert "min_samples_leaf" not in (REPO / "core/steps.py").read_text()
+    wrapper = matrix["snakemake"]["wrapper_code"]["detail"]["edit"]
+    assert wrapper["path"] == "impl_snakemake/Snakefile"
+    assert wrapper["equivalent_param"] == "max_depth=4"
+    assert '"max_depth": 4' not in (REPO / "impl_snakemake/Snakefile").read_text()
+    data = matrix["gokart"]["data"]["detail"]["edit"]
+    assert data["column"] == "survived" and data["old"] != data["new"]
+
+
+def test_the_handler_stores_a_valid_record(ctx):
+    slot = plan.Slot("luigi", "local", "rerun", step="param", format="parquet")
+    rec = scenarios.run_execution(ctx, plan.Execution(slot, round=1))
+    assert isinstance(rec, records.Record)
+    assert (rec.status, rec.detail["classification"]) == ("ok", "stale"), rec.detail
+    assert rec.steps_executed == () and rec.steps_expected == TRAIN_ON
+    assert rec.detail["prepare"]["steps_executed"] == list(STEPS)
+    assert records.Record.from_dict(records.json.loads(rec.to_json())) == rec
+
+
+# ---------------------------------------------------------------- without tool runs
+
+@pytest.mark.parametrize("name", list(OBSERVED))
+def test_each_declared_edit_matches_its_file_exactly_once(name, tmp_path):
+    impl = registry.load().by_name()[name]
+    code = rerun.copy_code(impl, tmp_path / "code")
+    for declared in ("RERUN_WRAPPER_EDIT", "RERUN_COMMENT_EDIT"):
+        edit, _ = rerun.declared_edit(impl, declared)
+        rerun.apply_edit(edit, code)
+        assert edit.new in (code / edit.path).read_text()
+    rerun.apply_edit(rerun.CORE_EDIT, code)
+
+
+def test_an_anchor_not_found_once_is_a_change_error(tmp_path):
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core/x.py").write_text("a = 1\na = 1\n")
+    with pytest.raises(rerun.ChangeError, match="occurs 2 times"):
+        rerun.apply_edit(rerun.Edit("core/x.py", "a = 1", "a = 2"), tmp_path)
+    with pytest.raises(rerun.ChangeError, match="occurs 0 times"):
+        rerun.apply_edit(rerun.Edit("core/x.py", "b = 1", "b = 2"), tmp_path)
+
+
+def test_classify():
+    assert rerun.classify(True, False, STEPS, STEPS) == "exact"
+    assert rerun.classify(True, False, STEPS, TRAIN_ON) == "over-eager"
+    assert rerun.classify(True, False, ("train",), TRAIN_ON) == "under-run"
+    assert rerun.classify(True, True, STEPS, TRAIN_ON) == "stale"
+    assert rerun.classify(False, False, (), ()) == "failed"
+
+
+@pytest.mark.parametrize("option, message", [
+    ("foo=1", "expected KEY=VALUE with KEY one of seed, test_size, n_estimators, max_depth"),
+    ("max_depth=deep", "max_depth must be a whole number, got 'deep'"),
+    ("max_depth=0", "n_estimators and max_depth must be >= 1"),
+])
+def test_a_bad_param_option_is_one_line(tmp_path, option, message):
+    wd = tmp_path / "wd"
+    r = runner.run([runner.PY, "-m", "core.baseline", "--workdir", str(wd), "--param", option], wd)
+    assert r.rc == 2
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_param_option_reaches_params_yaml(tmp_path):
+    wd = tmp_path / "wd"
+    r = runner.run([runner.PY, "-m", "core.baseline", "--workdir", str(wd), "--param",
+                    "n_estimators=20", "--param", "max_depth=3"], wd)
+    assert r.rc == 0, r.stderr
+    staged = (wd / "params.yaml").read_text()
+    assert "n_estimators: 20" in staged and "max_depth: 3" in staged
+
+
+# ---------------------------------------------------------------- the report section
+
+def fixture_records(run_id: str = "run-fixture") -> list[records.Record]:
+    import random
+
+    from tests.fixtures import make_fixture, rerun_fixture
+    return rerun_fixture.records(random.Random(1), make_fixture.Clock(), run_id)
+
+
+def test_section_is_a_matrix_of_classes_from_the_records():
+    from bench.render import rerun as view
+    from bench.render.groups import Index
+
+    sec = view.section(Index({}, fixture_records()))
+    assert sec["measured"] and sec["changes"] == list(CHANGES)
+    assert sec["minimal"]["param"] == list(TRAIN_ON) and sec["minimal"]["touch"] == []
+    rows = {row["impl"]: row for row in sec["rows"]}
+    assert list(rows) == ["baseline", "luigi", "prefect", "snakemake"]
+    luigi = rows["luigi"]["cells"]
+    assert [luigi[c]["class"] for c in CHANGES] == ["stale"] * 4 + ["exact"] * 2
+    assert rows["luigi"]["counts"] == {"stale": 4, "exact": 2}
+    prefect = rows["prefect"]["cells"]["wrapper_code"]
+    assert prefect["executed"] == ["train"] and prefect["reason"].startswith("cache key changed")
+    assert rows["snakemake"]["cells"]["wrapper_code"]["class"] == "failed"
+    assert sec["totals"]["stale"] == 7 and sec["totals"]["failed"] == 1
+
+
+def test_section_html_shows_class_steps_reason_and_legend():
+    from bench.render import rerun as view
+    from bench.render.groups import Index
+
+    page = view.html(view.section(Index({}, fixture_records())), {})
+    assert page.startswith('<section id="rerun">') and page.endswith("</section>")
+    assert "param (needs: train, predict, evaluate)" in page
+    assert 'class="rerun-stale"' in page and 'class="rerun-over-eager"' in page
+    assert "ran: train</span>" in page
+    assert "tool's reason: train: Params have changed since last execution" in page
+    assert "the tool gives no reason" in page  # luigi
+    assert "the edit&#x27;s anchor occurs 0 times" in page
+    for word in ("exact", "over-eager", "under-run", "stale", "failed"):
+        assert f"<b style=\"color:{view.COLOURS[word]}\">{word}</b>" in page
+    empty = view.html(view.section(Index({}, [])), {})
+    assert "Not measured in this run" in empty
+
+
+def test_the_whole_report_renders_the_rerun_section(tmp_path):
+    from bench import report
+
+    run_dir = tmp_path / "run-fixture"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "run-fixture", run_dir)
+    for rec in fixture_records():
+        records.append(run_dir / "records.jsonl", rec)
+    assert report.main([str(run_dir), "--out", str(tmp_path)]) == 0
+    page = (run_dir / "index.html").read_text(encoding="utf-8")
+    start = page.index('<section id="rerun">')
+    matrix = page[start:page.index("</section>", start)]
+    assert "rerun-matrix" in matrix and matrix.count('class="rerun-stale"') == 7
