@@ -269,3 +269,12 @@ def test_the_whole_report_renders_the_rerun_section(tmp_path):
     start = page.index('<section id="rerun">')
     matrix = page[start:page.index("</section>", start)]
     assert "rerun-matrix" in matrix and matrix.count('class="rerun-stale"') == 7
+
+
+def test_stale_and_over_eager_reruns_are_findings_not_verification_warnings():
+    from bench.render import summary
+    from bench.render.groups import Index
+
+    warnings = summary._status_warnings(Index({}, fixture_records()))
+    assert [w["kind"] for w in warnings] == ["failures"]  # the one failed cell only
+    assert len(warnings[0]["details"]) == 1
