@@ -9,6 +9,9 @@ from bench import stats
 from bench.records import Record
 
 BASELINE = "baseline"
+# Scenarios that run a workload other than the pipeline (synthetic tasks, the model selection):
+# their steps are not the pipeline's and stay out of the step order.
+OTHER_WORKLOADS = ("pertask", "parallel")
 ANY = object()
 
 
@@ -47,6 +50,8 @@ class Index:
         """The pipeline's order, as the longest expected or executed step list stored shows it."""
         longest: tuple = ()
         for r in self.records:
+            if r.scenario in OTHER_WORKLOADS:
+                continue
             for steps in (r.steps_expected or (), r.steps_executed):
                 if len(steps) > len(longest):
                     longest = tuple(steps)
