@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 
 import pytest
 
@@ -32,7 +33,9 @@ TOOL_RUNS = [(name, mode, shape) for name, impl in IMPLS.items()
              for mode in impl.synthetic_modes for shape in synthetic.SHAPES]
 
 
-def _run_tool(impl, mode, shape, n, workdir):
+def _run_tool(impl, mode, shape, n, workdir, tool_home=None):
+    if tool_home:  # as the harness copies a pre-initialised tool home into each workdir
+        shutil.copytree(tool_home, workdir / tool_home.name)
     argv = impl.module.synthetic_command(workdir, mode, shape=shape, n=n)
     env = runner.base_env(workdir.parent / "home")
     env.update(impl.module.environment(workdir, mode))
@@ -80,11 +83,20 @@ def test_verify_catches_a_wrong_value_and_a_missing_task(workdir):
 
 # ---------------------------------------------------------------- every tool, for real
 
+@pytest.fixture(scope="module")
+def prefect_home(tmp_path_factory):
+    """prefect's database, created once: a fresh one takes prefect 15-20 s to set up."""
+    workdir = tmp_path_factory.mktemp("prefect-home") / "wd"
+    runner.ok(_run_tool(IMPLS["prefect"], "memory", "chain", 1, workdir))
+    return workdir / IMPLS["prefect"].module.TOOL_HOME[0]
+
+
 @pytest.mark.parametrize("name, mode, shape", TOOL_RUNS)
 def test_each_tool_runs_the_workload_and_keeps_its_state_in_the_workdir(name, mode, shape,
-                                                                         tmp_path):
+                                                                         tmp_path, request):
     workdir = tmp_path / "wd"
-    r = _run_tool(IMPLS[name], mode, shape, N, workdir)
+    home = request.getfixturevalue("prefect_home") if name == "prefect" else None
+    r = _run_tool(IMPLS[name], mode, shape, N, workdir, home)
     assert r.rc == 0, r.stderr[-3000:]
     checked = pertask.verify(workdir, r.spans, shape, N)
     assert checked["result_match"], checked
@@ -184,6 +196,8 @@ def test_section_fits_every_tool_and_shape_near_the_fixture_model(section):
     assert luigi["per_task_s"]["low"] < luigi["per_task_s"]["value"] < luigi["per_task_s"]["high"]
     assert luigi["n_samples"] == 15 and luigi["linear"] is True
     assert len(luigi["residuals"]) == 15
+    assert [m["n"] for m in _row(section, "luigi · local", "chain")["medians"]] == [
+        10, 50, 100, 200, 500]
 
 
 def test_section_says_where_cost_is_not_linear(section):
@@ -210,6 +224,17 @@ def test_html_and_charts_render_from_fixture_records(section):
     assert "95 % CI" in html and "t(0.975, n−2)" in html
     assert "not run: failed at N=200" in html and "RecursionError" in html
     assert "no: grows faster than linear" in html
+    assert "median wall by N" in html
+
+
+def test_a_single_size_gives_medians_but_no_fit_and_no_residual_chart(section):
+    recs = [r for r in pertask_fixture.records(random.Random(4), Clock(), "run-fixture")
+            if r.scale == 10]
+    single = view.section(Index({}, recs))
+    assert all(r["fit"] is None and len(r["medians"]) == 1 for r in single["rows"])
+    charts = view.charts(single)
+    assert charts["pertask_fit"] and charts["pertask_residuals"] is None
+    assert "fewer than 2 sizes" in view.html(single, charts)
 
 
 def test_an_empty_run_renders_a_note_and_no_chart():

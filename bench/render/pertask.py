@@ -6,6 +6,7 @@ its residuals, whether cost is linear in N, and every size at which the tool fai
 from __future__ import annotations
 
 import re
+import statistics
 
 from bench import fit
 from bench.records import Record
@@ -36,10 +37,18 @@ def _row(impl: str, mode: str, shape: str, group: list[Record]) -> dict:
     return {"impl": impl, "mode": mode, "shape": shape, "label": label(impl, mode),
             "n_usable": len(usable), "sizes": sorted({r.scale for r in group}),
             "failed_sizes": sorted({r.scale for r in group if r.status != "ok" and not r.warmup}),
-            "fit": _fit_data(fitted),
+            "fit": _fit_data(fitted), "medians": _medians(usable),
             "points": [{"n": r.scale, "wall_s": r.wall_s, "usable": r.usable, "warmup": r.warmup,
                         "status": r.status, "round": r.round, "ran": "not_run" not in r.detail}
                        for r in sorted(group, key=lambda r: (r.scale, r.round))]}
+
+
+def _medians(usable: list[Record]) -> list[dict]:
+    by_n: dict[int, list[float]] = {}
+    for r in usable:
+        by_n.setdefault(r.scale, []).append(r.wall_s)
+    return [{"n": n, "median_s": statistics.median(walls), "samples": len(walls)}
+            for n, walls in sorted(by_n.items())]
 
 
 def _fit_data(f: fit.LinearFit | None) -> dict | None:
@@ -80,8 +89,9 @@ def headline(message: str) -> str:
 def charts(section: dict) -> dict[str, str | None]:
     if not section.get("measured"):
         return {"pertask_fit": None, "pertask_residuals": None}
+    fitted = [r for r in section["rows"] if r["fit"]]
     return {"pertask_fit": _chart(section["rows"], "pertask_fit", residuals=False),
-            "pertask_residuals": _chart(section["rows"], "pertask_residuals", residuals=True)}
+            "pertask_residuals": _chart(fitted, "pertask_residuals", residuals=True)}
 
 
 def _chart(rows: list[dict], chart_id: str, residuals: bool) -> str | None:
@@ -139,8 +149,8 @@ def html(section: dict, charts: dict) -> str:
     if not section.get("measured"):
         return (head + note("Not measured in this run: the pertask scenario runs in the scaling "
                             "and full profiles (python -m bench all --scaling).") + "</section>")
-    rows = [[e(r["label"]), e(r["shape"]), *_fit_cells(r["fit"], e), e(_sizes(r))]
-            for r in section["rows"]]
+    rows = [[e(r["label"]), e(r["shape"]), *_fit_cells(r["fit"], e), e(_medians_text(r)),
+             e(_sizes(r))] for r in section["rows"]]
     failures = [[e(f["label"]), e(f["shape"]), e(f["n"]), e(_round(f)),
                  e(f["status"].replace("_", " ")), _message_cell(f, e)]
                 for f in section["failures"]]
@@ -153,7 +163,7 @@ def html(section: dict, charts: dict) -> str:
                "Every run as a point (crosses: failed or unverified; hollow: warm-up), and the "
                "straight line fitted to the usable ones."),
         table(["tool · mode", "shape", "fixed", "per task", "max |residual| / fit",
-               "linear in N?", "sizes (failed)"], rows, "pertask"),
+               "linear in N?", "median wall by N", "sizes (failed)"], rows, "pertask"),
         figure(charts.get("pertask_residuals"), "chart-pertask-residuals",
                "Residuals (measured − fitted) of the usable runs: a curve rather than a band "
                "around 0 means cost is not linear in N."),
@@ -189,6 +199,11 @@ def _linear_text(f: dict) -> str:
         return "yes"
     bend = "grows faster" if c["value"] > 0 else "grows slower"
     return f"no: {bend} than linear (up to {c['departure']:.0%} off the line)"
+
+
+def _medians_text(row: dict) -> str:
+    from bench.render import fmt
+    return " · ".join(f"{m['n']}: {fmt.seconds(m['median_s'])}" for m in row["medians"]) or "—"
 
 
 def _sizes(row: dict) -> str:
