@@ -131,6 +131,11 @@ def speedup_chart(section: dict, chart_id: str = "parallel-speedup") -> str | No
             speed_ax.axvline(ideal, color="black", linestyle="--", linewidth=1)
             speed_ax.text(ideal, len(rows) - 0.4, f" ideal ×{ideal:g}", fontsize=8)
         speed_ax.axvline(1.0, color="#999999", linewidth=1)
+        base = next((r for r in rows if r["impl"] == BASELINE), None)
+        for s in (base or {}).get("speedups", {}).values():
+            if s:
+                speed_ax.axvline(s["value"], color=c.colour(BASELINE), linestyle=":",
+                                 linewidth=1)
         speed_ax.set_xlabel(f"speed-up T{workers[0]} / T{workers[-1]} (median ratio)")
 
     return c._render(draw, 10, 0.35 * len(rows) + 1.5, chart_id,
@@ -181,7 +186,8 @@ def html(section: dict, charts: dict) -> str:
             + figure(charts.get("parallel_speedup"), "parallel-speedup",
                      "Left: every sample of wall time (marker = worker count; hollow = warm-up, "
                      "cross = failed or unverified). Right: speed-up with its interval where "
-                     "there are enough samples; dashed line = ideal, grey line = no speed-up.")
+                     "there are enough samples; dashed line = ideal, dotted line = the baseline's speed-up, "
+                     "grey line = no speed-up.")
             + notes + "</section>")
 
 
