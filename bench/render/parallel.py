@@ -186,8 +186,8 @@ def html(section: dict, charts: dict) -> str:
             + figure(charts.get("parallel_speedup"), "parallel-speedup",
                      "Left: every sample of wall time (marker = worker count; hollow = warm-up, "
                      "cross = failed or unverified). Right: speed-up with its interval where "
-                     "there are enough samples; dashed line = ideal, dotted line = the baseline's speed-up, "
-                     "grey line = no speed-up.")
+                     "there are enough samples; dashed line = ideal, dotted line = the "
+                     "baseline's speed-up, grey line = no speed-up.")
             + notes + "</section>")
 
 
