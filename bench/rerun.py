@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -50,6 +51,8 @@ PARAM_CHANGE = "n_estimators=50"
 DATA_PASSENGER_ROW = 0          # the first passenger of the staged CSV
 DATA_COLUMN = "survived"
 REFERENCE_FILE = "rerun_reference.json"
+# The harness runs one execution at a time; tests observe several tools side by side.
+_KEPT_LOCK = threading.Lock()
 METRICS = "out/metrics.json"
 WRITTEN_LIMIT = 40
 # Tool state and private dirs: not what a rerun "writes" as results.
@@ -151,7 +154,7 @@ def judged(ctx, impl, run, change: str, situation: Situation, expected: dict,
         "change": change, "minimal": list(minimal), "executed": list(run.steps),
         "classification": klass,
         "reason": tool_reason(impl, o, written),
-        "edit": situation.applied, "written": written,
+        "edit": situation.applied, "written": written[:WRITTEN_LIMIT],
         "change_visible": change_visible(ctx, expected),
         "prepare": prepared.summary,
     }
@@ -305,13 +308,14 @@ def expected_result(ctx, change: str, situation: Situation, scratch: Path) -> di
     key = change if change != "wrapper_code" else f"wrapper_code:{situation.baseline_argv[-1]}"
     if change in ("comment", "touch"):
         key = "unchanged"
-    kept = _read_kept(ctx)
-    if key not in kept:
-        kept[key] = _baseline_result(ctx, situation, scratch / f"expected-{change}")
-        path = ctx.run_dir / REFERENCE_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(kept, indent=2, sort_keys=True) + "\n")
-    return kept[key]
+    with _KEPT_LOCK:
+        kept = _read_kept(ctx)
+        if key not in kept:
+            kept[key] = _baseline_result(ctx, situation, scratch / f"expected-{change}")
+            path = ctx.run_dir / REFERENCE_FILE
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(kept, indent=2, sort_keys=True) + "\n")
+        return kept[key]
 
 
 def _read_kept(ctx) -> dict:
@@ -337,7 +341,8 @@ def _baseline_result(ctx, situation: Situation, scratch: Path) -> dict:
         raise ChangeError(f"the baseline run for the right answer failed "
                           f"(exit {run.outcome.exit_code}): {run.outcome.stderr_tail[-300:]}")
     result = {"predictions_sha256": sha, "metrics": read_json(workdir / METRICS),
-              "argv_extra": situation.baseline_argv,
+              "options": [a for a in situation.baseline_argv if a != str(situation.data_file)],
+              "data_edit": situation.applied if situation.data_file else None,
               "edit": situation.baseline_edit.describe() if situation.baseline_edit else None}
     shutil.rmtree(scratch, ignore_errors=True)
     return result
@@ -372,7 +377,7 @@ def file_states(workdir: Path) -> dict[str, tuple[int, int]]:
 def written_since(workdir: Path, before: dict) -> list[str]:
     """Result files the rerun created or rewrote (the staged inputs included)."""
     after = file_states(workdir)
-    return sorted(rel for rel, state in after.items() if before.get(rel) != state)[:WRITTEN_LIMIT]
+    return sorted(rel for rel, state in after.items() if before.get(rel) != state)
 
 
 def tool_reason(impl, outcome, written: list[str]) -> str | None:

@@ -89,6 +89,6 @@ RERUN_COMMENT_EDIT = {
 
 def rerun_reason(stdout_text: str, stderr_text: str, *, written: list[str]) -> str | None:
     """gokart prints nothing; what it reran shows as outputs under new unique ids."""
-    fresh = [path.split("/")[-1] for path in written
+    fresh = [path.split("/")[-1].rsplit("_", 1)[0] for path in written
              if path.startswith("resources/titanic/") and path.endswith(".pkl")]
     return f"outputs under new unique ids: {', '.join(fresh)}" if fresh else None

@@ -42,7 +42,7 @@ OBSERVED = {
                   "core_code": ("stale", ()), "wrapper_code": ("exact", TRAIN_ON),
                   "comment": ("exact", ()), "touch": ("exact", ())},
 }
-TOOLS_SLOWEST_FIRST = ("prefect", "snakemake", "gokart", "luigi")
+TOOLS_SLOWEST_FIRST = ("prefect", "snakemake", "baseline", "gokart", "luigi")
 
 
 def observe(ctx: Context, name: str, root: Path) -> dict[str, dict]:
@@ -76,12 +76,9 @@ def ctx(tmp_path_factory) -> Context:
 @pytest.fixture(scope="module")
 def matrix(ctx, tmp_path_factory) -> dict[str, dict[str, dict]]:
     root = tmp_path_factory.mktemp("rerun-cells")
-    # the baseline first: it computes and keeps every right answer the tools share
-    cells = {"baseline": observe(ctx, "baseline", root)}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futures = {name: pool.submit(observe, ctx, name, root) for name in TOOLS_SLOWEST_FIRST}
-        cells.update({name: f.result() for name, f in futures.items()})
-    return cells
+        return {name: f.result() for name, f in futures.items()}
 
 
 @pytest.mark.parametrize("tool", list(OBSERVED))
@@ -134,7 +131,9 @@ def test_luigi_gives_no_reason_and_gokart_shows_new_unique_ids(matrix):
     assert matrix["luigi"]["param"]["detail"]["written"] == ["params.yaml"]
     gokart = matrix["gokart"]
     assert "outputs under new unique ids: " in gokart["param"]["detail"]["reason"]
-    assert "model_" in gokart["param"]["detail"]["reason"]
+    assert gokart["param"]["detail"]["reason"] == (
+        "outputs under new unique ids: metrics, model, predictions, test_features, test_raw, "
+        "train_features, train_raw")
     assert gokart["core_code"]["detail"]["reason"] is None
 
 
@@ -171,6 +170,19 @@ def test_each_declared_edit_matches_its_file_exactly_once(name, tmp_path):
         rerun.apply_edit(edit, code)
         assert edit.new in (code / edit.path).read_text()
     rerun.apply_edit(rerun.CORE_EDIT, code)
+
+
+def test_the_code_copy_is_what_runs(ctx, tmp_path):
+    luigi = ctx.impls["luigi"]
+    code = rerun.copy_code(luigi, tmp_path / "code")
+    assert sorted(p.name for p in code.iterdir()) == ["core", "impl_luigi"]
+    env = rerun.code_environment(ctx, luigi, "local", tmp_path / "wd", code)
+    assert env == {"PYTHONPATH": str(code),
+                   "LUIGI_CONFIG_PATH": str(code / "impl_luigi" / "luigi.cfg")}
+    prefect = ctx.impls["prefect"]
+    env = rerun.code_environment(ctx, prefect, "memory", tmp_path / "wd2",
+                                 rerun.copy_code(prefect, tmp_path / "code2"))
+    assert env["PREFECT_LOGGING_LEVEL"] == "INFO"  # task-run states: the cache hits and misses
 
 
 def test_an_anchor_not_found_once_is_a_change_error(tmp_path):
