@@ -149,14 +149,22 @@ def test_edits_went_to_the_copy_and_are_recorded(matrix):
     assert data["column"] == "survived" and data["old"] != data["new"]
 
 
-def test_the_handler_stores_a_valid_record(ctx):
-    slot = plan.Slot("luigi", "local", "rerun", step="param", format="parquet")
-    rec = scenarios.run_execution(ctx, plan.Execution(slot, round=1))
+def test_the_handler_stores_a_valid_record_and_shares_the_complete_run(ctx):
+    def cell(change: str) -> records.Record:
+        slot = plan.Slot("luigi", "local", "rerun", step=change, format="parquet")
+        return scenarios.run_execution(ctx, plan.Execution(slot, round=1))
+
+    rec = cell("param")
     assert isinstance(rec, records.Record)
     assert (rec.status, rec.detail["classification"]) == ("ok", "stale"), rec.detail
     assert rec.steps_executed == () and rec.steps_expected == TRAIN_ON
     assert rec.detail["prepare"]["steps_executed"] == list(STEPS)
+    assert "shared" not in rec.detail["prepare"]
     assert records.Record.from_dict(records.json.loads(rec.to_json())) == rec
+    # the next change starts from a copy of the same complete run, not from the edited one
+    again = cell("data")
+    assert again.detail["prepare"]["shared"] and again.detail["classification"] == "stale"
+    assert again.detail["written"] == ["data/titanic.csv"]
 
 
 # ---------------------------------------------------------------- without tool runs
