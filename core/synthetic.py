@@ -14,6 +14,7 @@ baseline: the same bodies in a loop.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -50,7 +51,6 @@ def expected_spans(shape: str, n: int) -> dict[str, int]:
 
 def read_result(path: str | Path) -> int:
     """The final value as stored; no trace span, since the harness reads it, not a task."""
-    import json
     return int(json.loads(Path(path).read_text())["value"])
 
 
