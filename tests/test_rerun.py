@@ -7,6 +7,7 @@ the real scenario logic (bench.rerun) applies the change, reruns and classifies.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import shutil
 from pathlib import Path
 
@@ -45,24 +46,13 @@ OBSERVED = {
 TOOLS_SLOWEST_FIRST = ("prefect", "snakemake", "baseline", "gokart", "luigi")
 
 
-def observe(ctx: Context, name: str, root: Path) -> dict[str, dict]:
+def observe(ctx: Context, name: str) -> dict[str, records.Record]:
+    """Every change through the scenario's own handler, as `bench run` stores it."""
     impl = ctx.impls[name]
-    scratch = root / name / "run"
-    scratch.mkdir(parents=True)
-    prepared = rerun.prepare(ctx, impl, impl.default_mode, scratch, fmt="parquet", scale=1)
-    assert prepared.summary["exit_code"] == 0, prepared.summary
-    assert prepared.summary["steps_executed"] == list(STEPS)
-    pristine = root / name / "pristine"
-    for sub in ("wd", "code"):
-        shutil.copytree(scratch / sub, pristine / sub, symlinks=True)
-    cells = {}
-    for change in CHANGES:
-        for sub in ("wd", "code"):
-            shutil.rmtree(scratch / sub)
-            shutil.copytree(pristine / sub, scratch / sub, symlinks=True)
-        cells[change] = rerun.rerun(ctx, impl, impl.default_mode, prepared, change,
-                                    root / name / change)
-    return cells
+    slot = lambda change: plan.Slot(name, impl.default_mode, "rerun", step=change,  # noqa: E731
+                                    format=plan.format_of(impl, impl.default_mode))
+    return {change: scenarios.run_execution(ctx, plan.Execution(slot(change), round=1))
+            for change in CHANGES}
 
 
 @pytest.fixture(scope="module")
@@ -74,42 +64,41 @@ def ctx(tmp_path_factory) -> Context:
 
 
 @pytest.fixture(scope="module")
-def matrix(ctx, tmp_path_factory) -> dict[str, dict[str, dict]]:
-    root = tmp_path_factory.mktemp("rerun-cells")
+def matrix(ctx) -> dict[str, dict[str, records.Record]]:
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(observe, ctx, name, root) for name in TOOLS_SLOWEST_FIRST}
+        futures = {name: pool.submit(observe, ctx, name) for name in TOOLS_SLOWEST_FIRST}
         return {name: f.result() for name, f in futures.items()}
 
 
 @pytest.mark.parametrize("tool", list(OBSERVED))
 def test_classification_matches_the_tools_behaviour(matrix, tool):
-    seen = {change: (cell["detail"]["classification"], tuple(cell["steps_executed"]))
+    seen = {change: (cell.detail["classification"], tuple(cell.steps_executed))
             for change, cell in matrix[tool].items()}
     assert seen == OBSERVED[tool]
     for change, cell in matrix[tool].items():
-        assert cell["status"] == "ok" and cell["exit_code"] == 0, (change, cell["stderr_tail"])
-        assert cell["detail"]["minimal"] == list(rerun.MINIMAL[change])
-        assert cell["steps_expected"] == rerun.MINIMAL[change]
+        assert cell.status == "ok" and cell.exit_code == 0, (change, cell.stderr_tail)
+        assert cell.detail["minimal"] == list(rerun.MINIMAL[change])
+        assert cell.steps_expected == rerun.MINIMAL[change]
 
 
 def test_a_stale_cell_kept_predictions_that_differ_from_the_right_answer(matrix):
     stale = [(tool, change, cell) for tool, cells in matrix.items()
-             for change, cell in cells.items() if cell["detail"]["classification"] == "stale"]
+             for change, cell in cells.items() if cell.detail["classification"] == "stale"]
     assert len(stale) == 9  # luigi 4, gokart 2, prefect 2, snakemake 1
     for tool, change, cell in stale:
-        assert cell["detail"]["change_visible"], (tool, change)
-        assert cell["verify"]["predictions_match"] is False, (tool, change)
-        assert cell["verify"]["predictions_sha256"] is not None
+        assert cell.detail["change_visible"], (tool, change)
+        assert cell.verify["predictions_match"] is False, (tool, change)
+        assert cell.verify["predictions_sha256"] is not None
     for tool, cells in matrix.items():
         for change in ("data", "param", "core_code", "wrapper_code"):
-            assert cells[change]["detail"]["change_visible"], (tool, change)
+            assert cells[change].detail["change_visible"], (tool, change)
         for change in ("comment", "touch"):
-            assert not cells[change]["detail"]["change_visible"]
-            assert cells[change]["verify"]["predictions_match"]
+            assert not cells[change].detail["change_visible"]
+            assert cells[change].verify["predictions_match"]
 
 
 def test_snakemake_gives_its_reason_per_job(matrix):
-    reason = {change: cell["detail"]["reason"] for change, cell in matrix["snakemake"].items()}
+    reason = {change: cell.detail["reason"] for change, cell in matrix["snakemake"].items()}
     assert "load: Updated input files: data/titanic.csv" in reason["data"]
     assert "train: Params have changed since last execution" in reason["param"]
     assert "train: Code has changed since last execution" in reason["wrapper_code"]
@@ -119,7 +108,7 @@ def test_snakemake_gives_its_reason_per_job(matrix):
 
 
 def test_prefect_names_cache_misses_and_hits(matrix):
-    reason = {change: cell["detail"]["reason"] for change, cell in matrix["prefect"].items()}
+    reason = {change: cell.detail["reason"] for change, cell in matrix["prefect"].items()}
     assert reason["wrapper_code"] == ("cache key changed (task ran): train; "
                                       "cache hit: load, preprocess, predict, evaluate")
     assert reason["core_code"].startswith("cache key changed (task ran): none;")
@@ -127,44 +116,39 @@ def test_prefect_names_cache_misses_and_hits(matrix):
 
 
 def test_luigi_gives_no_reason_and_gokart_shows_new_unique_ids(matrix):
-    assert {cell["detail"]["reason"] for cell in matrix["luigi"].values()} == {None}
-    assert matrix["luigi"]["param"]["detail"]["written"] == ["params.yaml"]
+    assert {cell.detail["reason"] for cell in matrix["luigi"].values()} == {None}
+    assert matrix["luigi"]["param"].detail["written"] == ["params.yaml"]
     gokart = matrix["gokart"]
-    assert "outputs under new unique ids: " in gokart["param"]["detail"]["reason"]
-    assert gokart["param"]["detail"]["reason"] == (
+    assert "outputs under new unique ids: " in gokart["param"].detail["reason"]
+    assert gokart["param"].detail["reason"] == (
         "outputs under new unique ids: metrics, model, predictions, test_features, test_raw, "
         "train_features, train_raw")
-    assert gokart["core_code"]["detail"]["reason"] is None
+    assert gokart["core_code"].detail["reason"] is None
 
 
 def test_edits_went_to_the_copy_and_are_recorded(matrix):
-    core_edit = matrix["luigi"]["core_code"]["detail"]["edit"]
+    core_edit = matrix["luigi"]["core_code"].detail["edit"]
     assert core_edit["path"] == "core/steps.py" and "min_samples_leaf" in core_edit["new"]
     assert "min_samples_leaf" not in (REPO / "core/steps.py").read_text()
-    wrapper = matrix["snakemake"]["wrapper_code"]["detail"]["edit"]
+    wrapper = matrix["snakemake"]["wrapper_code"].detail["edit"]
     assert wrapper["path"] == "impl_snakemake/Snakefile"
     assert wrapper["equivalent_param"] == "max_depth=4"
     assert '"max_depth": 4' not in (REPO / "impl_snakemake/Snakefile").read_text()
-    data = matrix["gokart"]["data"]["detail"]["edit"]
+    data = matrix["gokart"]["data"].detail["edit"]
     assert data["column"] == "survived" and data["old"] != data["new"]
 
 
-def test_the_handler_stores_a_valid_record_and_shares_the_complete_run(ctx):
-    def cell(change: str) -> records.Record:
-        slot = plan.Slot("luigi", "local", "rerun", step=change, format="parquet")
-        return scenarios.run_execution(ctx, plan.Execution(slot, round=1))
-
-    rec = cell("param")
-    assert isinstance(rec, records.Record)
-    assert (rec.status, rec.detail["classification"]) == ("ok", "stale"), rec.detail
-    assert rec.steps_executed == () and rec.steps_expected == TRAIN_ON
-    assert rec.detail["prepare"]["steps_executed"] == list(STEPS)
-    assert "shared" not in rec.detail["prepare"]
-    assert records.Record.from_dict(records.json.loads(rec.to_json())) == rec
-    # the next change starts from a copy of the same complete run, not from the edited one
-    again = cell("data")
-    assert again.detail["prepare"]["shared"] and again.detail["classification"] == "stale"
-    assert again.detail["written"] == ["data/titanic.csv"]
+def test_each_change_reruns_from_a_copy_of_one_complete_run(matrix):
+    for tool, cells in matrix.items():
+        shared = [cell.detail["prepare"].get("shared", False) for cell in cells.values()]
+        assert shared == [False] + [True] * (len(CHANGES) - 1), tool
+        assert all(cell.detail["prepare"]["steps_executed"] == list(STEPS)
+                   for cell in cells.values())
+    # after the param change, the comment cell starts again from the default params.yaml
+    assert matrix["luigi"]["param"].detail["written"] == ["params.yaml"]
+    assert matrix["luigi"]["comment"].detail["written"] == []
+    rec = matrix["prefect"]["wrapper_code"]
+    assert records.Record.from_dict(json.loads(rec.to_json())) == rec
 
 
 # ---------------------------------------------------------------- without tool runs
