@@ -85,8 +85,8 @@ class Context:
 
     def run(self, argv: list[str], impl: Impl, mode: str, workdir: Path, scratch: Path, *,
             scale: int, label: str, fail_at: str | None = None,
-            crash_at: str | None = None, env_overrides: dict[str, str] | None = None
-            ) -> PipelineRun:
+            crash_at: str | None = None, env_overrides: dict[str, str] | None = None,
+            timeout_s: float | None = None) -> PipelineRun:
         """env_overrides: on top of the adapter's environment (e.g. PYTHONPATH pointing at an
         edited copy of the code, in the rerun scenario)."""
         trace = scratch / f"{label}.trace.jsonl"
@@ -98,7 +98,7 @@ class Context:
         if crash_at:
             env["BENCH_CRASH_AT"] = crash_at
         outcome = execute.run(argv, env=env, cwd=workdir, logs=scratch / "logs",
-                              timeout_s=self.timeout(scale), label=label)
+                              timeout_s=timeout_s or self.timeout(scale), label=label)
         return PipelineRun(outcome, execute.read_trace(trace), workdir)
 
     def pipeline(self, impl: Impl, mode: str, workdir: Path, scratch: Path, *, fmt: str | None,

@@ -6,8 +6,10 @@ result file holds the expected value (chain: N; fan-out: N(N+1)/2) and its trace
 exactly one `task` compute span per task (plus one `gather` for a fan-out). A tool that fails
 or times out at some N is a finding: its message is kept in detail.tool_message. Once a
 (tool, mode, shape) failed at N in this run, its larger sizes are recorded without running,
-with the same status and detail.not_run naming the N that failed, so a profile does not spend
-its timeout again on each doomed size; the report lists them as not run.
+with the same status and detail.not_run naming the N that failed (after a timeout, later rounds
+skip that N as well), so a profile does not spend its timeout again on each doomed size; the
+report lists them as not run. A run times out after the profile's pertask_timeout_s (or
+--timeout).
 """
 from __future__ import annotations
 
@@ -30,11 +32,12 @@ def run(ctx, ex, impl, scratch) -> dict:
     shape, n = s.step, s.scale
     key = (ctx.run_id, s.impl, s.mode, shape)
     earlier = _failed.get(key)
-    if earlier and earlier["n"] < n:
+    if earlier and (earlier["n"] < n or (earlier["n"] == n and earlier["status"] == "timeout")):
         return _not_run(earlier)
     workdir = ctx.new_workdir(impl, scratch, with_home=True)
     argv = call_adapter(impl.module.synthetic_command, workdir, s.mode, shape=shape, n=n)
-    run = ctx.run(argv, impl, s.mode, workdir, scratch, scale=n, label="timed")
+    run = ctx.run(argv, impl, s.mode, workdir, scratch, scale=n, label="timed",
+                  timeout_s=None if ctx.timeout_override else ctx.profile.pertask_timeout_s)
     fields = judge(run, shape, n)
     fields["io"].update(ctx.disk(workdir))
     if fields["status"] != "ok":
