@@ -167,10 +167,10 @@ def rerun(ctx, impl, mode: str, prepared: Prepared, change: str, scratch: Path, 
     before = file_states(prepared.workdir)
     run = ctx.run(prepared.argv + situation.extra_argv, impl, mode, prepared.workdir, scratch,
                   scale=scale, label="timed", env_overrides=prepared.env)
-    return judged(ctx, impl, run, change, situation, expected, prepared, before)
+    return judged(ctx, impl, mode, run, change, situation, expected, prepared, before)
 
 
-def judged(ctx, impl, run, change: str, situation: Situation, expected: dict,
+def judged(ctx, impl, mode: str, run, change: str, situation: Situation, expected: dict,
            prepared: Prepared, before: dict) -> dict:
     o = run.outcome
     minimal = MINIMAL[change]
@@ -192,7 +192,7 @@ def judged(ctx, impl, run, change: str, situation: Situation, expected: dict,
         detail["survivors"] = o.survivors
     status = "timeout" if o.timed_out else ("ok" if o.exit_code == 0 else "unexpected_failure")
     if status != "ok":
-        detail["log"] = ctx.keep_log(o, f"rerun-{change}-{impl.name}")
+        detail["log"] = ctx.keep_log(o, f"rerun-{change}-{impl.name}-{mode}")
     return {"exit_code": o.exit_code, "wall_s": round(o.wall_s, 6), "cpu_s": o.cpu_s,
             "max_rss_kb": o.max_rss_kb, "max_rss_single_kb": o.max_rss_single_kb,
             "launch_epoch": o.launch_epoch, "end_epoch": o.end_epoch, "spans": run.spans,
