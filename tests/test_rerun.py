@@ -186,6 +186,20 @@ def test_an_anchor_not_found_once_is_a_change_error(tmp_path):
         rerun.apply_edit(rerun.Edit("core/x.py", "b = 1", "b = 2"), tmp_path)
 
 
+def test_a_change_that_cannot_be_prepared_is_a_failed_cell(tmp_path):
+    import types
+
+    fake = registry.Impl(types.SimpleNamespace(NAME="fake", MODES={"m": "a tool"}))
+    prepared = rerun.Prepared(tmp_path / "wd", tmp_path / "code", {}, [], {"exit_code": 0})
+    context = Context(tmp_path / "run", "t", {}, QUICK)
+    fields = rerun.rerun(context, fake, "m", prepared, "wrapper_code", tmp_path / "s")
+    rec = records.Record(run_id="t", impl="fake", mode="m", scenario="rerun", round=1,
+                         step="wrapper_code", **fields)
+    assert rec.status == "unexpected_failure" and rec.wall_s == 0.0
+    assert rec.detail["classification"] == "failed"
+    assert rec.detail["error"] == "wrapper_code: the adapter declares no RERUN_WRAPPER_EDIT"
+
+
 def test_classify():
     assert rerun.classify(True, False, STEPS, STEPS) == "exact"
     assert rerun.classify(True, False, STEPS, TRAIN_ON) == "over-eager"
