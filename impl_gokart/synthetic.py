@@ -1,8 +1,10 @@
 """The pertask workload as gokart tasks: `python -m impl_gokart.synthetic --workdir DIR --shape S --n N`.
 
-Wired as the Titanic pipeline is, by TaskInstanceParameters: a chain is built in a loop, each
-Link taking the one before in its `upstream` list; a fan-out is N Leaf tasks handed to one Gather
-as a ListTaskInstanceParameter. Each task's target is its task file at a fixed path in the
+A chain is one Link task with an IntParameter whose requires() names link i-1. Wiring it as
+the Titanic pipeline is, each Link taking the one before as a TaskInstanceParameter, nests the
+whole chain in every task's parameters: gokart's repr of the task recursed past Python's limit
+at about 170 links here, where requires() runs 500. A fan-out is N Leaf tasks handed to one
+Gather as a ListTaskInstanceParameter, as gokart users inject dependencies. Each task's target is its task file at a fixed path in the
 workdir (use_unique_id=False), so every tool's result sits where the harness checks it; the
 task body writes it through core.io, and gokart adds its own per-task logs under `log/`.
 """
@@ -24,11 +26,11 @@ class SyntheticTask(gokart.TaskOnKart):
 
 class Link(SyntheticTask):
     i = luigi.IntParameter()
-    # A list of none or one: a TaskInstanceParameter cannot be empty, and link 1 has no upstream.
-    upstream = gokart.ListTaskInstanceParameter(default=[])
 
     def requires(self):
-        return self.upstream
+        if self.i == 1:
+            return []
+        return [Link(i=self.i - 1, workspace_directory=self.workspace_directory)]
 
     def output(self):
         return self.task_file(synthetic.task_path("chain", self.i))
@@ -65,10 +67,7 @@ def workload(workdir, shape: str, n: int) -> SyntheticTask:
     kart = {"workspace_directory": str(workdir)}
     if shape == "fanout":
         return Gather(leaves=[Leaf(i=i, **kart) for i in range(1, n + 1)], **kart)
-    task = Link(i=1, **kart)
-    for i in range(2, n + 1):
-        task = Link(i=i, upstream=[task], **kart)
-    return task
+    return Link(i=n, **kart)
 
 
 @cli.guarded
