@@ -42,6 +42,7 @@ def run(ctx, ex, impl, scratch) -> dict:
     try:
         address = cluster.start() if cluster else None
         argv = impl.module.parallel_command(workdir, runner, workers=workers,
+                                            grid=ctx.profile.selection_grid,
                                             cluster_address=address)
         pipeline_run = ctx.run(argv, impl, impl.default_mode, workdir, scratch, scale=workers,
                                label="timed")
@@ -125,7 +126,8 @@ def reference_of(ctx) -> dict:
     baseline = ctx.impls.get(BASELINE) or Impl(importlib.import_module("core.adapter"))
     scratch = ctx.scratch("parallel-reference")
     workdir = ctx.new_workdir(baseline, scratch, with_home=False)
-    argv = baseline.module.parallel_command(workdir, REFERENCE_RUNNER, workers=1)
+    argv = baseline.module.parallel_command(workdir, REFERENCE_RUNNER, workers=1,
+                                            grid=ctx.profile.selection_grid)
     done = ctx.run(argv, baseline, baseline.default_mode, workdir, scratch, scale=1,
                    label="reference")
     sha = verify.sha256(workdir / verify.PREDICTIONS)

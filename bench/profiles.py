@@ -61,6 +61,8 @@ class Profile:
     # tool, mode and shape are then recorded as not run; one process per job (snakemake's
     # default) would otherwise spend hours on N=500
     pertask_timeout_s: float = 300.0
+    # parallel: core.selection.GRIDS; "tiny" (small folds) keeps the CI smoke run short
+    selection_grid: str = "full"
 
     @property
     def scenarios(self) -> tuple[str, ...]:
@@ -106,7 +108,7 @@ QUICK = Profile(
     # cold runs parquet at x1; the io sweep adds csv at x10: one more size and format
     scales=(10,), formats=("csv",),
     resume_steps=("train",), crash_steps=("preprocess",),
-    timeout_s=300.0, every_handoff=False,
+    timeout_s=300.0, every_handoff=False, selection_grid="tiny",
 )
 
 DEFAULT = Profile(

@@ -49,11 +49,11 @@ def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[s
 PARALLEL_RUNNERS = {"processes": "multiprocessing.Pool with N processes: the plain-Python reference"}
 
 
-def parallel_command(workdir: Path, runner: str, *, workers: int,
+def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str = "full",
                      cluster_address: str | None = None) -> list[str]:
     """The model selection with `workers` workers (parallel scenario)."""
     argv = [sys.executable, "-m", "core.selection", "--workdir", str(workdir), "--runner", runner,
-            "--workers", str(workers)]
+            "--workers", str(workers), "--grid", grid]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
 
 

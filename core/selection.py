@@ -50,7 +50,7 @@ class Grid:
 
 
 # full: 4 candidates x 3 folds = 12 fold tasks of ~0.3-0.6 s each on one core (2026 EPYC);
-# tiny: 2 x 2 = 4 fold tasks of a few ms, for tests.
+# tiny: 2 x 2 = 4 fold tasks of a few ms, for tests and the quick profile (CI smoke run).
 GRIDS = {
     "full": Grid(max_depth=(4, 8), n_estimators=(300, 500), folds=3),
     "tiny": Grid(max_depth=(3, 6), n_estimators=(20,), folds=2),

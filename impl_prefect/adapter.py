@@ -126,11 +126,11 @@ PARALLEL_RUNNERS = {"threads": "ThreadPoolTaskRunner(max_workers=N), prefect's d
 CLUSTER_RUNNERS = ("dask",)  # runners that need cluster_command's cluster running
 
 
-def parallel_command(workdir: Path, runner: str, *, workers: int,
+def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str = "full",
                      cluster_address: str | None = None) -> list[str]:
     """The model selection with `workers` workers (parallel scenario)."""
     argv = [sys.executable, "-m", "impl_prefect.selection", "--workdir", str(workdir), "--runner", runner,
-            "--workers", str(workers)]
+            "--workers", str(workers), "--grid", grid]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
 
 

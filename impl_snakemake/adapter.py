@@ -71,11 +71,11 @@ PARALLEL_RUNNERS = {"cores": "--cores N: up to N jobs at once, each run: job in 
                                "job in a thread of the snakemake process"}
 
 
-def parallel_command(workdir: Path, runner: str, *, workers: int,
+def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str = "full",
                      cluster_address: str | None = None) -> list[str]:
     """The model selection with `workers` workers (parallel scenario)."""
     argv = [sys.executable, "-m", "impl_snakemake.selection", "--workdir", str(workdir), "--runner", runner,
-            "--workers", str(workers)]
+            "--workers", str(workers), "--grid", grid]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
 
 
