@@ -17,7 +17,7 @@ def test_quick_run_of_the_baseline_leaves_a_valid_run_directory(tmp_path):
     out = tmp_path / "reports"
     r = subprocess.run([sys.executable, "-m", "bench", "run", "--quick", "--impl", "baseline",
                         "--out", str(out)], cwd=REPO, capture_output=True, text=True,
-                       timeout=900)
+                       timeout=1800)
     assert r.returncode == 0, r.stderr
     (run_dir,) = out.iterdir()
 
@@ -32,12 +32,18 @@ def test_quick_run_of_the_baseline_leaves_a_valid_run_directory(tmp_path):
     expected = {("first_run", "files"), ("cold", "files"), ("cold", "memory"),
                 ("noop", "files"), ("resume", "files"), ("crash", "files"),
                 ("io", "files"), ("io", "memory"), ("footprint", "files"),
-                ("codesize", "files")}
+                ("codesize", "files"), ("pertask", "files"), ("parallel", "processes"),
+                ("rerun", "files")}
     assert stored == expected
     assert {rec.format for rec in recs if rec.scenario == "io"} == {None, *QUICK.formats}
     assert any(rec.warmup for rec in recs) and all(rec.run_id == run_dir.name for rec in recs)
-    timed = [rec for rec in recs if rec.scenario not in ("codesize", "footprint")]
-    assert all(rec.verify["predictions_match"] for rec in timed)
+    pipeline = [rec for rec in recs if rec.scenario not in ("codesize", "footprint", "pertask")]
+    assert all(rec.verify["predictions_match"] for rec in pipeline)
+    assert all(rec.verify["result_match"] for rec in recs if rec.scenario == "pertask")
+    # the plain script reruns every step whatever changed: exact only when the data changed
+    reruns = {rec.step: rec.detail["classification"] for rec in recs if rec.scenario == "rerun"}
+    assert reruns == {change: "exact" if change == "data" else "over-eager"
+                      for change in QUICK.changes}
     crash = next(rec for rec in recs if rec.scenario == "crash")
     assert crash.outcome == "recovered"
 
@@ -57,7 +63,7 @@ def test_quick_all_covers_every_implementation_mode_and_scenario(tmp_path):
 
     out = tmp_path / "reports"
     r = subprocess.run([sys.executable, "-m", "bench", "all", "--quick", "--out", str(out)],
-                       cwd=REPO, capture_output=True, text=True, timeout=1800)
+                       cwd=REPO, capture_output=True, text=True, timeout=3600)
     assert r.returncode == 0, r.stderr[-3000:]
     run_dir = next(p for p in out.iterdir() if p.is_dir())
     loaded = registry.load()
@@ -78,6 +84,13 @@ def test_quick_all_covers_every_implementation_mode_and_scenario(tmp_path):
             assert rec.outcome in ("recovered", "refused"), (rec.impl, rec.mode, rec.outcome)
             if rec.outcome == "refused":
                 assert rec.detail["recovery"]["verify"]["predictions_match"], rec.detail
+        elif rec.scenario == "rerun":
+            # stale and over-eager reruns are findings: the class says which, and the run is ok
+            assert rec.status == "ok", (rec.key, rec.status, rec.detail.get("error"))
+            assert rec.detail["classification"] in ("exact", "over-eager", "stale"), rec.key
+        elif rec.scenario == "pertask":
+            assert rec.status == "ok", (rec.key, rec.status, rec.stderr_tail[-500:])
+            assert rec.verify["result_match"] and rec.verify["steps_match"], rec.key
         else:
             assert rec.status == "ok", (rec.key, rec.status, rec.stderr_tail[-500:])
             assert rec.verify["predictions_match"] and rec.verify["steps_match"], rec.key

@@ -44,8 +44,9 @@ def test_report_is_written_inside_the_run_and_listed(rendered, capsys):
 
 def test_page_is_self_contained(rendered):
     page = rendered["page"]
-    assert page.count("<svg") == 7
-    assert page.count('<figure class="chart"') == 7
+    # 7 charts of the pipeline scenarios, 2 of the cost per task, 1 of the parallel fan-out
+    assert page.count("<svg") == 10
+    assert page.count('<figure class="chart"') == 10
     assert not re.search(r'<(script|img|link|iframe)[^>]+(src|href)=', page)
     assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
     assert '<a href="records.jsonl">' in page and '<a href="run.json">' in page
@@ -151,7 +152,7 @@ def test_old_run_with_only_records_renders(tmp_path):
     assert "No floor.json stored with this run" in page
     assert "No sources were stored with this run" in page
     assert "No DAGs were stored with this run" in page
-    assert page.count("<svg") == 7
+    assert page.count("<svg") == 10
 
 
 def test_run_with_only_a_few_scenarios_renders(tmp_path):

@@ -68,8 +68,9 @@ class Index:
                 and (fmt is ANY or r.format == fmt) and (phase is None or r.phase == phase)]
 
     def modes(self, impl: str, scenario: str | None = None) -> list[str]:
+        # a parallel record's mode is its runner, not a mode of the pipeline
         found = {r.mode for r in self.records if r.impl == impl
-                 and (scenario is None or r.scenario == scenario)}
+                 and (r.scenario == scenario if scenario else r.scenario != "parallel")}
         default = self.default_mode(impl)
         return sorted(found, key=lambda m: (m != default, m))
 

@@ -156,7 +156,10 @@ def _status_warnings(ix: Index) -> list[dict]:
                             "(wrong predictions or unexpected steps); they enter no median.",
                             [_describe(r) + (f" ({r.outcome.replace('_', ' ')})" if r.outcome else "")
                              for r in wrong]))
-    broken = [r for r in ix.records if r.status in ("unexpected_failure", "timeout")]
+    # A tool failing at some N of the cost-per-task workload (recursion limit, timeout) is that
+    # section's finding, listed there with its message; a harness error (detail.error) is not.
+    broken = [r for r in ix.records if r.status in ("unexpected_failure", "timeout")
+              and not (r.scenario == "pertask" and "error" not in r.detail)]
     if broken:
         out.append(_warning("failures", f"{len(broken)} execution(s) failed unexpectedly or timed "
                             "out; they enter no median.",
