@@ -179,7 +179,10 @@ def html(section: dict, charts: dict) -> str:
 def _fit_cells(f: dict | None, e) -> list[str]:
     if f is None:
         return ['<span class="na">fewer than 2 sizes with usable runs</span>'] + [""] * 3
-    return [_coef_cell(f["fixed_s"], 1.0, "s", e), _coef_cell(f["per_task_s"], 1000.0, "ms", e),
+    # a per-task cost of a second or more (a process per job) reads better in seconds
+    per_task_in_s = abs(f["per_task_s"]["value"]) >= 1.0
+    return [_coef_cell(f["fixed_s"], 1.0, "s", e),
+            _coef_cell(f["per_task_s"], *((1.0, "s") if per_task_in_s else (1000.0, "ms")), e),
             e(f"{f['max_relative_residual']:.1%}"), e(_linear_text(f))]
 
 
