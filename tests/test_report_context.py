@@ -275,7 +275,8 @@ def test_dags_and_representative_timelines(ctx, raw):
 def test_guide_sentences_carry_the_numbers_behind_them(ctx):
     situations = {s["key"]: s for s in ctx["guide"]["situations"]}
     assert set(situations) == {"large_data", "failures", "crashes", "least_code", "startup",
-                               "cold", "first_run", "noop", "memory", "install"}
+                               "cold", "first_run", "noop", "memory", "install", "many_tasks",
+                               "parallel", "changes"}
     best = min((r for r in ctx["cost"]["rows"] if r["impl"] != "baseline" and r["cold"]["n"]),
                key=lambda r: r["cold"]["median"])
     assert situations["cold"]["favours"] == best["impl"]
@@ -290,6 +291,30 @@ def test_guide_sentences_carry_the_numbers_behind_them(ctx):
     assert ctx["guide"]["not_measured"] == list(guide.NEVER_MEASURED)
     for s in situations.values():
         assert s["favours"] != "baseline"
+
+
+def test_guide_situations_of_the_scaling_scenarios(ctx):
+    situations = {s["key"]: s for s in ctx["guide"]["situations"]}
+    # cost per task: the lowest slope in each tool's costlier shape, failures named with N
+    slopes = {}
+    for row in ctx["pertask"]["rows"]:
+        if row["impl"] != "baseline":
+            worst = max(slopes.get(row["label"], 0.0), row["fit"]["per_task_s"]["value"])
+            slopes[row["label"]] = worst
+    cheapest = min(slopes, key=slopes.get)
+    assert situations["many_tasks"]["favours"] == cheapest.split(" · ")[0]
+    assert fmt.seconds(slopes[cheapest]) in situations["many_tasks"]["sentence"]
+    assert "snakemake · threads (chain) at N=500" in situations["many_tasks"]["sentence"]
+    # parallel: the fastest wall at the most workers
+    top = ctx["parallel"]["workers"][-1]
+    fastest = min((r for r in ctx["parallel"]["rows"] if r["impl"] != "baseline"),
+                  key=lambda r: r["walls"][top]["median"])
+    assert situations["parallel"]["favours"] == fastest["impl"]
+    assert fmt.seconds(fastest["walls"][top]["median"]) in situations["parallel"]["sentence"]
+    # reruns after a change: fewest stale cells first
+    changes = situations["changes"]
+    assert changes["favours"] == "snakemake"
+    assert "luigi · local: exact 2/6, stale 4/6" in changes["sentence"]
 
 
 def test_guide_lists_what_a_run_did_not_measure(run):

@@ -16,8 +16,8 @@ from bench.render.groups import BASELINE
 CLOSE_CALL = 1.10
 
 NEVER_MEASURED = (
-    "many independent tasks in parallel (fan-out, wide DAGs)",
-    "distributed or cluster execution (remote workers, Kubernetes, HPC schedulers)",
+    "more workers than this machine's cores, and execution across machines (remote workers, "
+    "Kubernetes, HPC schedulers)",
     "scheduling, triggers, retries and monitoring UIs",
     "pipelines that run for hours, and long-lived services",
     "how well each tool fits a team's existing skills and infrastructure",
@@ -39,6 +39,9 @@ def build(ctx: dict) -> dict:
         _lowest(rows, "noop", "reruns when nothing changed", "the shortest no-op rerun"),
         _memory(rows),
         _install(ctx["cost"]["footprint"]),
+        _many_tasks(ctx["pertask"]),
+        _parallel(ctx["parallel"]),
+        _changes(ctx["rerun"]),
     ]
     return {"situations": [s for s in situations if s["measured"]],
             "not_measured": [s["title"] for s in situations if not s["measured"]]
@@ -215,3 +218,80 @@ def _install(footprint: list[dict]) -> dict:
     if len(cands) > 1:
         sentence += (f" Next: {cands[1]['impl']} with {fmt.nbytes(cands[1]['install_bytes'])}.")
     return _situation("install", title, best["impl"], sentence)
+
+
+def _many_tasks(pertask: dict) -> dict:
+    """The slope of the cost-per-task fit: what each extra task costs, in the tool's worse shape."""
+    title = "pipelines of many small tasks (cost of each extra task)"
+    per_mode: dict[tuple, list[dict]] = collections.defaultdict(list)
+    for row in pertask.get("rows", []):
+        per_mode[(row["impl"], row["label"])].append(row)
+    cands = []
+    for (impl, who), rows in per_mode.items():
+        slopes = [r["fit"]["per_task_s"]["value"] for r in rows if r["fit"]]
+        if len(slopes) == len(rows) and impl != BASELINE:
+            worst = max(slopes)
+            cands.append({"impl": impl, "who": who, "median": worst, "n": 1, "values": [worst]})
+    ranked = best_per_tool(cands)
+    if not ranked:
+        return _situation("many_tasks", title)
+    best = ranked[0]
+    sentence = (f"{best['who']} adds the least per task: {fmt.seconds(best['median'])} per "
+                "extra task in its costlier shape (chain or fan-out), from the straight-line fit.")
+    if len(ranked) > 1:
+        sentence += f" Next: {ranked[1]['who']} at {fmt.seconds(ranked[1]['median'])}."
+    failed = sorted({f"{r['label']} ({r['shape']}) at N={min(r['failed_sizes'])}"
+                     for r in pertask.get("rows", []) if r["failed_sizes"]})
+    if failed:
+        sentence += " Failed or timed out: " + "; ".join(failed) + "."
+    return _situation("many_tasks", title, best["impl"], sentence)
+
+
+def _parallel(parallel: dict) -> dict:
+    """The model selection's wall time at the most workers measured, each tool's best runner."""
+    title = "independent tasks on several cores (model selection)"
+    workers = parallel.get("workers") or []
+    if len(workers) < 2:
+        return _situation("parallel", title)
+    top = workers[-1]
+    cands = []
+    for row in parallel["rows"]:
+        wall = row["walls"][top]
+        if wall["n"]:
+            speedup = row["speedups"].get(top)
+            cands.append({**wall, "who": row["label"], "impl": row["impl"],
+                          "speedup": speedup["value"] if speedup else None})
+    ranked = best_per_tool(cands)
+    if not ranked:
+        return _situation("parallel", title)
+    best = ranked[0]
+    gain = (f", ×{fmt.number(best['speedup'])} faster than with {workers[0]} "
+            f"(ideal ×{fmt.number(top / workers[0])})" if best["speedup"] else "")
+    sentence = (f"With {top} workers, {best['who']} finished the model selection fastest: "
+                f"{fmt.spread(best)}{gain}." + _runner_up(best, ranked))
+    return _situation("parallel", title, best["impl"], sentence)
+
+
+def _changes(rerun: dict) -> dict:
+    """Never a stale result first, then the fewest reruns beyond the minimal set."""
+    title = "code, data and parameters that change between runs"
+    rows = [r for r in rerun.get("rows", []) if r["impl"] != BASELINE]
+    if not rows:
+        return _situation("changes", title)
+
+    def tally(row) -> collections.Counter:
+        return collections.Counter(cell["class"] for cell in row["cells"].values())
+
+    def score(row):
+        counts = tally(row)
+        return (counts.get("stale", 0), counts.get("failed", 0), counts.get("over-eager", 0))
+
+    ranked = sorted(rows, key=score)
+    winners = [r for r in ranked if score(r) == score(ranked[0])]
+    favours = ", ".join(dict.fromkeys(r["impl"] for r in winners))
+    stale_free = score(ranked[0])[0] == 0
+    sentence = (f"{' and '.join(r['label'] for r in winners)} "
+                + ("never kept a stale result and reran least beyond the minimal set: "
+                   if stale_free else "kept the fewest stale results: ")
+                + "; ".join(f"{r['label']}: {tally_text(tally(r))}" for r in ranked) + ".")
+    return _situation("changes", title, favours, sentence)
