@@ -25,6 +25,12 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
+def default_ctrl_c() -> None:
+    """A child's Ctrl-C as in a terminal: a shell running the tests in the background (`cmd &`)
+    hands its children SIGINT ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _lingering(text: str, patience_s: float = 15.0) -> list[str]:
     """Processes still mentioning `text` once the kernel had time to end them: a child killed
     with SIGKILL keeps its command line until it is scheduled to die, which on a loaded
@@ -45,7 +51,7 @@ def test_ctrl_c_keeps_records_and_children_then_continue_fills_in_only_the_rest(
     out = tmp_path / "reports"
     proc = subprocess.Popen([sys.executable, "-m", "bench", *ARGS, "--out", str(out)],
                             cwd=REPO, env=env_for(root), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # interrupt once a few executions are stored
         if out.exists() and any(out.iterdir()):

@@ -7,7 +7,7 @@ import sys
 import time
 
 from bench import records
-from tests.test_bench_continue import _processes_mentioning
+from tests.test_bench_continue import _lingering, _processes_mentioning, default_ctrl_c
 from tests.test_bench_fakes import REPO, bench, env_for, write_fakes
 
 MODES = {"ok": "correct, no server", "served": "needs the fake server"}
@@ -45,7 +45,8 @@ def test_ctrl_c_while_a_server_runs_stops_it(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "--impl", "faketool",
                              "--mode", "served", "--scenario", "cold", "--rounds", "5",
                              "--out", str(out)], cwd=REPO, env=env_for(root),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_ctrl_c)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not _processes_mentioning("faketool served"):
         time.sleep(0.1)  # wait until an execution against the server is in flight
@@ -54,7 +55,7 @@ def test_ctrl_c_while_a_server_runs_stops_it(tmp_path):
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert _servers(tmp_path) == []
-    assert _processes_mentioning(str(root)) == []
+    assert _lingering(str(root)) == []
 
 
 def test_a_server_left_by_a_killed_harness_is_ended_by_continue(tmp_path):
