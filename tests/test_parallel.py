@@ -11,7 +11,7 @@ import pytest
 
 from bench import parallel, plan, registry
 from bench.context import Context
-from bench.profiles import SCALING
+from bench.profiles import QUICK
 from bench.render import parallel as view
 from bench.render.groups import Index
 from core import selection
@@ -189,7 +189,7 @@ def test_fold_concurrency_from_spans():
 
 
 def test_handler_verifies_against_the_plain_selection_and_records_concurrency(tmp_path):
-    ctx = Context(tmp_path / "run", "parallel-test", {"baseline": IMPLS["baseline"]}, SCALING)
+    ctx = Context(tmp_path / "run", "parallel-test", {"baseline": IMPLS["baseline"]}, QUICK)
     ex = plan.Execution(plan.Slot("baseline", "processes", "parallel", scale=2), round=1)
     fields = parallel.run(ctx, ex, IMPLS["baseline"], ctx.scratch("baseline-parallel"))
     assert fields["status"] == "ok", fields.get("stderr_tail")
@@ -197,8 +197,10 @@ def test_handler_verifies_against_the_plain_selection_and_records_concurrency(tm
     stored = (tmp_path / "run" / parallel.REFERENCE_FILE).read_text()
     assert fields["verify"]["expected_sha256"] in stored
     detail = fields["detail"]
-    assert detail["folds"] == len(selection.fold_tasks(selection.GRIDS["full"]))
-    assert detail["fold_pids"] == 2 and detail["folds_in_main_process"] is False
+    assert detail["folds"] == len(selection.fold_tasks(selection.GRIDS[QUICK.selection_grid]))
+    # the pool's two processes take folds as they become free: on a loaded machine one of
+    # them may take every fold before the other started; none runs in the main process
+    assert 1 <= detail["fold_pids"] <= 2 and detail["folds_in_main_process"] is False
     assert detail["workers"] == 2 and detail["runner"] == "processes"
 
 
