@@ -265,7 +265,7 @@ def _parallel(parallel: dict) -> dict:
     if not ranked:
         return _situation("parallel", title)
     best = ranked[0]
-    gain = (f", ×{fmt.number(best['speedup'])} faster than with {workers[0]} "
+    gain = (f", a speed-up of ×{fmt.number(best['speedup'])} over {workers[0]} worker(s) "
             f"(ideal ×{fmt.number(top / workers[0])})" if best["speedup"] else "")
     sentence = (f"With {top} workers, {best['who']} finished the model selection fastest: "
                 f"{fmt.spread(best)}{gain}." + _runner_up(best, ranked))

@@ -71,9 +71,15 @@ def _coef(c: fit.Coefficient) -> dict:
 
 def _failure(r: Record) -> dict:
     message = r.detail.get("tool_message") or r.detail.get("error") or r.stderr_tail.strip()
+    # a timed-out tool was still working: its last output line is progress, not a reason
+    if r.status == "timeout":
+        title = (r.detail.get("not_run")
+                 or f"timed out after {r.wall_s:.0f} s (the profile's limit per run)")
+    else:
+        title = headline(message)
     return {"label": label(r.impl, r.mode), "shape": r.step, "n": r.scale, "round": r.round,
             "warmup": r.warmup, "status": r.status, "not_run": r.detail.get("not_run"),
-            "wall_s": r.wall_s, "headline": headline(message), "message": message,
+            "wall_s": r.wall_s, "headline": title, "message": message,
             "log": r.detail.get("log")}
 
 
