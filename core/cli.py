@@ -18,7 +18,8 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _scale(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (a row multiplier, a task count)."""
     try:
         value = int(text)
     except ValueError:
@@ -57,7 +58,7 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
                         "default: the Titanic copy shipped with scikit-learn")
     p.add_argument("--format", default=Params.format, choices=FORMATS,
                    help="format of tabular artefacts handed over as files (default %(default)s)")
-    p.add_argument("--scale", default=1, type=_scale,
+    p.add_argument("--scale", default=1, type=positive_int,
                    help="row multiplier for the training data, applied after the split")
     p.add_argument("--param", action="append", default=[], type=_setting, metavar="KEY=VALUE",
                    help=f"set a model setting ({', '.join(SETTABLE)}); repeatable; staged "

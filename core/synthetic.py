@@ -96,23 +96,13 @@ def gather_values(values, out) -> int:
 
 # ---------------------------------------------------------------- command line
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
-
-
 def parser(prog: str, description: str, modes: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     """The options every tool's synthetic command shares; bad values end in one line, exit 2."""
     p = cli._Parser(prog=prog, description=description)
     p.add_argument("--workdir", required=True, type=Path,
                    help="working directory: the task files and all tool state")
     p.add_argument("--shape", required=True, choices=SHAPES)
-    p.add_argument("--n", required=True, type=_count, help="number of tasks (>= 1)")
+    p.add_argument("--n", required=True, type=cli.positive_int, help="number of tasks (>= 1)")
     if modes:
         p.add_argument("--mode", choices=modes, default=modes[0],
                        help="how the tool runs the tasks (default %(default)s)")

@@ -75,9 +75,14 @@ def main(argv=None) -> int:
     # The adapter also sets LUIGI_CONFIG_PATH; adding the file here keeps the exit status
     # right when the command is typed without that environment.
     luigi.configuration.add_config_path(str(CONFIG))
+    return run_luigi(luigi_argv(args))
+
+
+def run_luigi(argv: list[str]) -> int:
+    """luigi's own command line on argv; on failure its execution summary goes to stderr."""
     summary = quiet_logging()
     try:
-        luigi.retcodes.run_with_retcodes(luigi_argv(args))
+        luigi.retcodes.run_with_retcodes(argv)
     except SystemExit as finished:
         if finished.code:
             print(summary.text.strip(), file=sys.stderr)

@@ -11,10 +11,9 @@ import sys
 
 import luigi
 import luigi.configuration
-import luigi.retcodes
 
 from core import cli, synthetic
-from impl_luigi.__main__ import CONFIG, quiet_logging
+from impl_luigi.__main__ import CONFIG, run_luigi
 
 
 class SyntheticTask(luigi.Task):
@@ -77,14 +76,7 @@ def luigi_argv(args) -> list[str]:
 def main(argv=None) -> int:
     args = synthetic.parse("python -m impl_luigi.synthetic", "N trivial luigi tasks", argv)
     luigi.configuration.add_config_path(str(CONFIG))
-    summary = quiet_logging()
-    try:
-        luigi.retcodes.run_with_retcodes(luigi_argv(args))
-    except SystemExit as finished:
-        if finished.code:
-            print(summary.text.strip(), file=sys.stderr)
-        raise
-    return 0  # not reached: run_with_retcodes always exits
+    return run_luigi(luigi_argv(args))
 
 
 if __name__ == "__main__":
