@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-from bench import execute, verify
+from bench import execute, services, verify
 from bench.registry import BASELINE, Impl
 
 REFERENCE_FILE = "parallel-reference.json"
@@ -193,24 +191,9 @@ class Cluster:
         raise RuntimeError(f"the cluster was not ready within {CLUSTER_START_TIMEOUT_S:.0f} s")
 
     def stop(self) -> None:
-        """SIGTERM to the cluster process (it closes its workers), SIGKILL of the session if it
-        does not end in time; whatever is left in the session is recorded and killed."""
+        """SIGTERM to the cluster process only (it closes its workers), SIGKILL of the session
+        if it does not end in time; whatever is left in the session is recorded and killed."""
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=CLUSTER_STOP_GRACE_S)
-                self.info["stopped"] = "SIGTERM"
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait()
-                self.info["stopped"] = "SIGKILL"
-        self.info["exit_code"] = proc.returncode
-        leftover = execute.end_session(proc.pid, settle_s=0.1)
-        if leftover:
-            self.info["survivors"] = leftover
+        services.stop_session(proc, self.info, CLUSTER_STOP_GRACE_S, term_whole_group=False)

@@ -74,19 +74,33 @@ class Service:
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
-        if proc.poll() is None:
+        stop_session(proc, self.info, STOP_GRACE_S)
+
+
+def stop_session(proc: subprocess.Popen, info: dict, grace_s: float, *,
+                 term_whole_group: bool = True) -> None:
+    """SIGTERM (to the session's group, or to its leader only when the leader ends its own
+    children), SIGKILL of the group if it does not end within grace_s; whatever is still in
+    the session afterwards is recorded in info["survivors"] and killed."""
+    if proc.poll() is None:
+        if term_whole_group:
             _signal(proc.pid, signal.SIGTERM)
+        else:
             try:
-                proc.wait(timeout=STOP_GRACE_S)
-                self.info["stopped"] = "SIGTERM"
-            except subprocess.TimeoutExpired:
-                _signal(proc.pid, signal.SIGKILL)
-                proc.wait()
-                self.info["stopped"] = "SIGKILL"
-        self.info["exit_code"] = proc.returncode
-        leftover = execute.end_session(proc.pid, settle_s=0.1)
-        if leftover:
-            self.info["survivors"] = leftover
+                os.kill(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=grace_s)
+            info["stopped"] = "SIGTERM"
+        except subprocess.TimeoutExpired:
+            _signal(proc.pid, signal.SIGKILL)
+            proc.wait()
+            info["stopped"] = "SIGKILL"
+    info["exit_code"] = proc.returncode
+    leftover = execute.end_session(proc.pid, settle_s=0.1)
+    if leftover:
+        info["survivors"] = leftover
 
 
 def _answers(url: str) -> bool:
