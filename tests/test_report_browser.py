@@ -239,8 +239,8 @@ def _visit(ws_url: str, page: Path) -> dict:
 def test_page_loads_with_every_section(browsed):
     info = browsed["info"]
     assert browsed["ctx"]["run_id"] in info["title"]
-    assert info["sections"] == ["summary", "io", "failure", "cost", "code", "shape", "guide",
-                                "method"]
+    assert info["sections"] == ["summary", "io", "failure", "cost", "code", "shape", "pertask",
+                                "parallel", "rerun", "guide", "method"]
 
 
 def test_no_console_errors_or_exceptions(browsed):
@@ -290,7 +290,7 @@ def test_html_references_nothing_external(browsed):
 
 def test_every_chart_is_present_and_visible(browsed):
     expected = {"chart-" + key.replace("_", "-") for key, svg in browsed["charts"].items() if svg}
-    assert len(expected) == 7  # the fixture has data for every chart
+    assert len(expected) == 10  # the fixture has data for every chart
     seen = {c["id"]: c for c in browsed["probed"]}
     assert set(seen) == expected
     for chart in seen.values():

@@ -95,7 +95,7 @@ def charts(section: dict) -> dict[str, str | None]:
     return {"parallel_speedup": speedup_chart(section)}
 
 
-def speedup_chart(section: dict, chart_id: str = "parallel-speedup") -> str | None:
+def speedup_chart(section: dict, chart_id: str = "chart-parallel-speedup") -> str | None:
     from bench.render import charts as c
 
     rows, workers = section["rows"], section["workers"]
@@ -184,7 +184,7 @@ def html(section: dict, charts: dict) -> str:
         "Concurrency comes from the fold spans in the trace: how many fold computations "
         "overlapped at most, and in how many processes they ran."))
     return (head + intro + table(headers, rows)
-            + figure(charts.get("parallel_speedup"), "parallel-speedup",
+            + figure(charts.get("parallel_speedup"), "chart-parallel-speedup",
                      "Left: every sample of wall time (marker = worker count; hollow = warm-up, "
                      "cross = failed or unverified). Right: speed-up with its interval where "
                      "there are enough samples; dashed line = ideal, dotted line = the "
