@@ -54,14 +54,7 @@ def judge(ctx, ex, pipeline_run, reference: dict, cluster) -> dict:
     o = pipeline_run.outcome
     checked = verify.check(pipeline_run.workdir, reference["predictions_sha256"],
                            pipeline_run.steps, None)
-    if o.timed_out:
-        status = "timeout"
-    elif o.exit_code != 0:
-        status = "unexpected_failure"
-    elif not verify.passed(checked):
-        status = "invalid_output"
-    else:
-        status = "ok"
+    status = verify.status(o, verify.passed(checked))
     detail = {"workers": ex.slot.scale, "runner": ex.slot.mode,
               **fold_concurrency(pipeline_run.spans, o.pid)}
     if cluster:

@@ -17,6 +17,7 @@ import collections
 from pathlib import Path
 
 from bench.context import call_adapter
+from bench.verify import status as verify_status
 from core import synthetic
 
 TOOL_MESSAGE_CHARS = 1500
@@ -52,14 +53,7 @@ def judge(run, shape: str, n: int) -> dict:
     """Measured fields, verification and status of one synthetic run."""
     o = run.outcome
     checked = verify(run.workdir, run.spans, shape, n)
-    if o.timed_out:
-        status = "timeout"
-    elif o.exit_code != 0:
-        status = "unexpected_failure"
-    elif not (checked["result_match"] and checked["steps_match"]):
-        status = "invalid_output"
-    else:
-        status = "ok"
+    status = verify_status(o, checked["result_match"] and checked["steps_match"])
     detail = {"shape": shape, "n": n}
     if status != "ok":
         detail["tool_message"] = o.stderr_tail[-TOOL_MESSAGE_CHARS:].strip()

@@ -62,14 +62,7 @@ def _timed(ctx: Context, ex: Execution, impl: Impl, run: PipelineRun,
     """Measure, verify and judge a timed body."""
     o = run.outcome
     checked = verify.check(run.workdir, ctx.expected_sha(ex.slot.scale), run.steps, expected)
-    if o.timed_out:
-        status = "timeout"
-    elif o.exit_code != 0:
-        status = "unexpected_failure"
-    elif not verify.passed(checked):
-        status = "invalid_output"
-    else:
-        status = "ok"
+    status = verify.status(o, verify.passed(checked))
     detail = dict(detail or {})
     if o.survivors:
         detail["survivors"] = o.survivors

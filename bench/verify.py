@@ -47,3 +47,12 @@ def check(workdir: Path, expected_sha: str | None, executed: list[str],
 
 def passed(result: dict) -> bool:
     return bool(result["predictions_match"]) and result["steps_match"] is not False
+
+
+def status(outcome, verified: bool) -> str:
+    """A timed body's status: how it ended first, then whether its output was right."""
+    if outcome.timed_out:
+        return "timeout"
+    if outcome.exit_code != 0:
+        return "unexpected_failure"
+    return "ok" if verified else "invalid_output"

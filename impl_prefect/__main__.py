@@ -77,6 +77,11 @@ def main(argv=None) -> int:
     keep_prefect_state_in(workdir)
     stage.stage(workdir, cli.params_from(args), args.data)
     state = run_flow(workdir, args.mode)
+    return exit_status(state)
+
+
+def exit_status(state) -> int:
+    """0 for a completed flow run; otherwise prefect's failure, one short block on stderr."""
     if not state.is_completed():
         print(failure_report(state), file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ import functools
 import sys
 
 from core import cli, synthetic
-from impl_prefect.__main__ import console_without_tracebacks, failure_report, keep_prefect_state_in
+from impl_prefect.__main__ import console_without_tracebacks, exit_status, keep_prefect_state_in
 
 MODES = ("memory", "files")
 
@@ -69,10 +69,7 @@ def main(argv=None) -> int:
     flows = build_flows()
     console_without_tracebacks()
     state = flows[args.shape](str(args.workdir), args.n, args.mode, return_state=True)
-    if not state.is_completed():
-        print(failure_report(state), file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(state)
 
 
 if __name__ == "__main__":
