@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-from bench import records
-from bench.run import UsageError
+from bench.commands import run
+from bench.store.records import SchemaError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -16,7 +15,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from bench import run
     p = _Parser(prog="python -m bench", description=__doc__.splitlines()[0])
     verbs = p.add_subparsers(dest="verb", required=True, parser_class=_Parser)
     run.add_options(verbs.add_parser("run", help="measure and store records"))
@@ -32,34 +30,25 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _report(argv: list[str]) -> int:
-    """The report is its own module; measuring never depends on it being present."""
-    try:
-        report = importlib.import_module("bench.report")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bench.report":
-            raise
-        print("bench report: the report module (bench/report.py) is not available in this "
-              "checkout; the records are stored and can be rendered later", file=sys.stderr)
-        return 2
+    from bench.commands import report  # the report's own options; matplotlib only when used
     return report.main(argv) or 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["report"]:  # bench.report owns its options
+    if argv[:1] == ["report"]:
         return _report(argv[1:])
     args = parser().parse_args(argv)
     try:
         if args.verb == "list":
-            from bench import listing
+            from bench.commands import list as listing
             return listing.main(args)
-        from bench import run
         status, run_id = run.main(args, argv)
         if args.verb == "all" and status == 0 and run_id:
             return _report([run_id] + (["--out", str(args.out)] if args.out != run.DEFAULT_OUT
                                        else []))
         return status
-    except (UsageError, records.SchemaError, FileNotFoundError) as exc:
+    except (run.UsageError, SchemaError, FileNotFoundError) as exc:
         print(f"python -m bench {args.verb}: error: {exc}", file=sys.stderr)
         return 2
 

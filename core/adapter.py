@@ -1,79 +1,64 @@
-"""What `bench` needs to know to run the plain-Python baseline (stdlib only; see bench/contract.md)."""
+"""The plain-Python baseline as `bench` sees it (stdlib only; bench/contract.md)."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-NAME = "baseline"
-MODES = {
-    "files": "plain function calls, artefacts handed over as files through core.io",
-    "memory": "plain function calls, artefacts handed over as values (the lower bound)",
-}
-FORMAT_MODES = {"files"}
-SOURCE_FILES = ("core/baseline.py",)
-TOOL_HOME: tuple[str, ...] = ()
-SERVICES: dict[str, str] = {}
+from core.contract import (Adapter, Edit, Footprint, Mode, Parallel, Reference, Rerun,
+                           Synthetic)
 
 
-def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None = None,
-            service_url: str | None = None) -> list[str]:
+def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None,
+            service_url: str | None) -> list[str]:
     argv = [sys.executable, "-m", "core.baseline", "--workdir", str(workdir),
             "--handoff", mode, "--format", fmt, "--scale", str(scale)]
     return argv + (["--data", data] if data else [])
 
 
-def environment(workdir: Path, mode: str, *, service_url: str | None = None) -> dict[str, str]:
-    return {}
-
-
-def dag_command(workdir: Path, mode: str) -> list[str] | None:
-    return None  # a plain script has no DAG of its own to report
-
-
-def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int,
-                      data: str | None = None) -> list[list[str]]:
-    return []  # the baseline always starts from the beginning: rerunning is the recovery
-
-
-# -- the scaling scenarios (bench/contract.md) ----------------------------------------------
-
-SYNTHETIC_MODES = ("files",)
-
-
 def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
-    """N trivial tasks as a `chain` or a `fanout` (pertask scenario)."""
     return [sys.executable, "-m", "core.synthetic", "--workdir", str(workdir),
             "--shape", shape, "--n", str(n)]
 
 
-PARALLEL_RUNNERS = {"processes": "multiprocessing.Pool with N processes: the plain-Python reference"}
-
-
-def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str = "full",
-                     cluster_address: str | None = None) -> list[str]:
-    """The model selection with `workers` workers (parallel scenario)."""
-    argv = [sys.executable, "-m", "core.selection", "--workdir", str(workdir), "--runner", runner,
+def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str,
+                     cluster_address: str | None) -> list[str]:
+    return [sys.executable, "-m", "core.selection", "--workdir", str(workdir), "--runner", runner,
             "--workers", str(workers), "--grid", grid]
-    return argv + (["--cluster-address", cluster_address] if cluster_address else [])
 
 
-# -- the rerun scenario (bench/rerun.py) ----------------------------------------------------
 # Edits of the train step call in a copy of the code: one that changes the model (with the
-# parameter setting giving the same model, for the baseline's right answer), one comment-only.
-RERUN_WRAPPER_EDIT = {
-    "path": "core/baseline.py",
-    "old": "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n",
-    "new": '    params = type(params)(**{**vars(params), "max_depth": 4})\n'
-           "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n",
-    "equivalent_param": "max_depth=4",
-}
-RERUN_COMMENT_EDIT = {
-    "path": "core/baseline.py",
-    "old": "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n",
-    "new": "    # The forest's settings all come from params.yaml.\n"
-           "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n",
-}
+# parameter setting giving the same model, for the right answer), one comment-only.
+TRAIN_CALL = "    filesteps.train(p(layout.train_features(fmt)), params, p(layout.MODEL))\n"
 
-
-def rerun_reason(stdout_text: str, stderr_text: str) -> str | None:
-    return "no rerun rules: the script runs every step"
+ADAPTER = Adapter(
+    name="baseline",
+    package="core",
+    modes=(
+        Mode("files", "plain function calls, artefacts handed over as files through core.io",
+             files=True),
+        Mode("memory", "plain function calls, artefacts handed over as values (the lower bound)",
+             files=False),
+    ),
+    command=command,
+    source_files=("core/baseline.py",),
+    footprint=Footprint(imports=("core.steps",),
+                        distributions=("pandas", "scikit-learn", "pyarrow", "pyyaml")),
+    colour="#555555",
+    cold_prior_s=2.5,
+    # a plain script has no DAG of its own to report, and always starts from the beginning:
+    # rerunning is its recovery
+    synthetic=Synthetic(modes=("files",), command=synthetic_command),
+    parallel=Parallel(
+        runners={"processes": "multiprocessing.Pool with N processes: the plain-Python "
+                              "reference"},
+        command=parallel_command),
+    rerun=Rerun(
+        wrapper_edit=Edit("core/baseline.py", TRAIN_CALL,
+                          '    params = type(params)(**{**vars(params), "max_depth": 4})\n'
+                          + TRAIN_CALL),
+        equivalent_param="max_depth=4",
+        comment_edit=Edit("core/baseline.py", TRAIN_CALL,
+                          "    # The forest's settings all come from params.yaml.\n" + TRAIN_CALL),
+        reason=lambda stdout, stderr, written: "no rerun rules: the script runs every step"),
+    reference=Reference(mode="memory", parallel_runner="processes"),
+)

@@ -16,7 +16,7 @@ import gokart
 import luigi
 
 from core import cli, synthetic
-from impl_gokart.__main__ import build
+from impl_gokart.launch import build
 
 
 class SyntheticTask(gokart.TaskOnKart):

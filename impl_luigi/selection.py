@@ -16,7 +16,7 @@ import luigi.format
 from core import FORMATS, cli, layout, selection
 from core.errors import UserError
 from core.params import Params
-from impl_luigi.__main__ import CONFIG, quiet_logging
+from impl_luigi.launch import CONFIG, quiet_logging
 from impl_luigi.pipeline import StagedData, StagedParams
 
 RUNNERS = ("workers",)

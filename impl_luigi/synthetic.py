@@ -13,7 +13,7 @@ import luigi
 import luigi.configuration
 
 from core import cli, synthetic
-from impl_luigi.__main__ import CONFIG, run_luigi
+from impl_luigi.launch import CONFIG, run_luigi
 
 
 class SyntheticTask(luigi.Task):

@@ -1,32 +1,24 @@
-"""What `bench` needs to know to run the prefect flow (stdlib only; see bench/contract.md).
+"""The prefect flow as `bench` sees it (stdlib only; bench/contract.md).
 
 Where prefect keeps its state, all inside the working directory:
 - `.prefect/` is PREFECT_HOME: the SQLite database of flow and task runs, profiles, memo
-  store. It is TOOL_HOME, what a machine that ran prefect before already has, so the `cold`
-  scenario copies a pre-initialised one in.
+  store. It is the tool home, what a machine that ran prefect before already has, so the
+  `cold` scenario copies a pre-initialised one in.
 - `.prefect-results/` holds the persisted task results, which are prefect's cache: a rerun
-  finds a finished task there by its cache key. It is deliberately outside TOOL_HOME: a copied
-  tool home must not carry another run's cache, or a `cold` run would skip steps.
+  finds a finished task there by its cache key. It is deliberately outside the tool home: a
+  copied tool home must not carry another run's cache, or a `cold` run would skip steps.
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
-NAME = "prefect"
-MODES = {
-    "memory": "tasks hand values over; results persisted in the workdir; temporary API server "
-              "started by each run",
-    "files": "tasks hand over paths of files written by core.io (as luigi and snakemake do); "
-             "temporary API server started by each run",
-    "server": "as memory, against a standing `prefect server` (the set-up a team would run)",
-}
-FORMAT_MODES = {"files"}
-SOURCE_FILES = ("impl_prefect/flow.py", "impl_prefect/__main__.py")
-TOOL_HOME: tuple[str, ...] = (".prefect",)
-RESULTS_DIR = ".prefect-results"
-SERVICES = {"server": "prefect-server"}
+from core.contract import (Adapter, Cluster, Edit, Footprint, Mode, Parallel, Rerun, Service,
+                           Synthetic)
 
+HOME = ".prefect"
+RESULTS_DIR = ".prefect-results"
 # A fresh database took 16-18 s to come up on a busy 2-core machine, against prefect's 20 s.
 STARTUP_TIMEOUT_S = "120"
 
@@ -35,7 +27,7 @@ def tool_environment(workdir: Path) -> dict[str, str]:
     """Variables that keep every piece of prefect state inside `workdir` and its output quiet."""
     workdir = Path(workdir).resolve()
     return {
-        "PREFECT_HOME": str(workdir / TOOL_HOME[0]),
+        "PREFECT_HOME": str(workdir / HOME),
         "PREFECT_LOCAL_STORAGE_PATH": str(workdir / RESULTS_DIR),
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -47,14 +39,14 @@ def _handoff(mode: str) -> str:
     return "files" if mode == "files" else "memory"
 
 
-def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None = None,
-            service_url: str | None = None) -> list[str]:
+def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None,
+            service_url: str | None) -> list[str]:
     argv = [sys.executable, "-m", "impl_prefect", "--workdir", str(workdir),
             "--mode", _handoff(mode), "--format", fmt, "--scale", str(scale)]
     return argv + (["--data", data] if data else [])
 
 
-def environment(workdir: Path, mode: str, *, service_url: str | None = None) -> dict[str, str]:
+def environment(workdir: Path, mode: str, *, service_url: str | None) -> dict[str, str]:
     env = tool_environment(workdir)
     # Without a URL (e.g. drawing the DAG before any service is up) prefect falls back to its
     # temporary server, which serves the same flow.
@@ -68,26 +60,23 @@ def _api_url(service_url: str) -> str:
     return url if url.endswith("/api") else url + "/api"
 
 
-def dag_command(workdir: Path, mode: str) -> list[str] | None:
+def dag_command(workdir: Path, mode: str) -> list[str]:
     # prefect has no static DAG without a flow run: this runs the flow (reusing its cache) and
     # prints the task-run graph the prefect API reports for that run.
     return [sys.executable, "-m", "impl_prefect.dag", "--workdir", str(workdir),
             "--mode", _handoff(mode)]
 
 
-def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int,
-                      data: str | None = None) -> list[list[str]]:
-    return []  # after a SIGKILL the plain rerun recovers: unfinished tasks left no cache entry
+# after a SIGKILL the plain rerun recovers: unfinished tasks left no cache entry, so the
+# adapter declares no recovery commands
 
 
-def service_command(name: str, state_dir: Path, port: int) -> list[str]:
-    _check_service(name)
+def server_command(state_dir: Path, port: int) -> list[str]:
     return [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
             "--port", str(port), "--analytics-off"]
 
 
-def service_environment(name: str, state_dir: Path) -> dict[str, str]:
-    _check_service(name)
+def server_environment(state_dir: Path) -> dict[str, str]:
     home = Path(state_dir).resolve() / "prefect-home"
     return {
         "PREFECT_HOME": str(home),
@@ -97,75 +86,16 @@ def service_environment(name: str, state_dir: Path) -> dict[str, str]:
     }
 
 
-def service_health_path(name: str) -> str:
-    _check_service(name)
-    return "/api/health"
-
-
-def _check_service(name: str) -> None:
-    if name not in SERVICES.values():
-        raise ValueError(f"unknown service {name!r}; prefect provides {sorted(SERVICES.values())}")
-
-
-# -- the scaling scenarios (bench/contract.md) ----------------------------------------------
-
-SYNTHETIC_MODES = ("memory", "files")
-
-
 def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
-    """N trivial tasks as a `chain` or a `fanout` (pertask scenario)."""
-    return [sys.executable, "-m", "impl_prefect.synthetic", "--workdir", str(workdir), "--mode", mode,
-            "--shape", shape, "--n", str(n)]
+    return [sys.executable, "-m", "impl_prefect.synthetic", "--workdir", str(workdir),
+            "--mode", mode, "--shape", shape, "--n", str(n)]
 
 
-PARALLEL_RUNNERS = {"threads": "ThreadPoolTaskRunner(max_workers=N), prefect's default task runner",
-                    "processes": "ProcessPoolTaskRunner(max_workers=N), prefect's runner for "
-                                 "CPU-bound tasks",
-                    "dask": "prefect-dask DaskTaskRunner on a dask LocalCluster of N worker "
-                            "processes, started and stopped by the harness"}
-CLUSTER_RUNNERS = ("dask",)  # runners that need cluster_command's cluster running
-
-
-def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str = "full",
-                     cluster_address: str | None = None) -> list[str]:
-    """The model selection with `workers` workers (parallel scenario)."""
-    argv = [sys.executable, "-m", "impl_prefect.selection", "--workdir", str(workdir), "--runner", runner,
-            "--workers", str(workers), "--grid", grid]
+def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str,
+                     cluster_address: str | None) -> list[str]:
+    argv = [sys.executable, "-m", "impl_prefect.selection", "--workdir", str(workdir),
+            "--runner", runner, "--workers", str(workers), "--grid", grid]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
-
-
-# -- the rerun scenario (bench/rerun.py) ----------------------------------------------------
-# Edits of the train task in a copy of the code: one that changes the model (with the
-# parameter setting giving the same model, for the baseline's right answer), one comment-only.
-RERUN_WRAPPER_EDIT = {
-    "path": "impl_prefect/flow.py",
-    "old": "    return memsteps.train(train_features, params)\n",
-    "new": '    return memsteps.train(train_features, Params(**{**vars(params), "max_depth": 4}))\n',
-    "equivalent_param": "max_depth=4",
-}
-RERUN_COMMENT_EDIT = {
-    "path": "impl_prefect/flow.py",
-    "old": "def train(train_features, params: Params):\n",
-    "new": "def train(train_features, params: Params):\n"
-           "    # The forest's settings all come from params.yaml.\n",
-}
-# prefect logs each task run's final state (Completed or Cached) at INFO only.
-RERUN_ENVIRONMENT = {"PREFECT_LOGGING_LEVEL": "INFO"}
-
-
-def rerun_reason(stdout_text: str, stderr_text: str) -> str | None:
-    """Which tasks missed prefect's cache (ran) and which hit it, from the task-run states."""
-    import re  # only this optional hook needs it
-    states = {}
-    for name, state in re.findall(r"Task run '([a-z_]+)-[0-9a-f]+' - Finished in state (\w+)",
-                                  stdout_text + "\n" + stderr_text):
-        states[name] = state
-    if not states:
-        return None
-    ran = [n for n, s in states.items() if s != "Cached"]
-    cached = [n for n, s in states.items() if s == "Cached"]
-    return (f"cache key changed (task ran): {', '.join(ran) or 'none'}; "
-            f"cache hit: {', '.join(cached) or 'none'}")
 
 
 def cluster_command(state_dir: Path, port: int, workers: int) -> list[str]:
@@ -182,3 +112,66 @@ def cluster_environment(state_dir: Path) -> dict[str, str]:
             "PREFECT_HOME": str(state_dir / "prefect-home"),
             "PREFECT_LOGGING_LEVEL": "WARNING",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+def rerun_reason(stdout: str, stderr: str, written: list[str]) -> str | None:
+    """Which tasks missed prefect's cache (ran) and which hit it, from the task-run states."""
+    states = {}
+    for name, state in re.findall(r"Task run '([a-z_]+)-[0-9a-f]+' - Finished in state (\w+)",
+                                  stdout + "\n" + stderr):
+        states[name] = state
+    if not states:
+        return None
+    ran = [n for n, s in states.items() if s != "Cached"]
+    cached = [n for n, s in states.items() if s == "Cached"]
+    return (f"cache key changed (task ran): {', '.join(ran) or 'none'}; "
+            f"cache hit: {', '.join(cached) or 'none'}")
+
+
+ADAPTER = Adapter(
+    name="prefect",
+    package="impl_prefect",
+    modes=(
+        Mode("memory", "tasks hand values over; results persisted in the workdir; temporary "
+                       "API server started by each run", files=False),
+        Mode("files", "tasks hand over paths of files written by core.io (as luigi and "
+                      "snakemake do); temporary API server started by each run", files=True),
+        Mode("server", "as memory, against a standing `prefect server` (the set-up a team "
+                       "would run)", files=False),
+    ),
+    command=command,
+    environment=environment,
+    dag_command=dag_command,
+    source_files=("impl_prefect/flow.py", "impl_prefect/__main__.py", "impl_prefect/launch.py"),
+    footprint=Footprint(imports=("prefect",), distributions=("prefect",)),
+    colour="#1a9e77",
+    cold_prior_s=12.0,
+    tool_home=(HOME,),
+    state_dirs=(HOME,),
+    env_prefixes=("PREFECT_",),
+    frameworks=("prefect",),
+    services=(Service(name="prefect-server", modes=("server",), command=server_command,
+                      environment=server_environment, health_path="/api/health"),),
+    synthetic=Synthetic(modes=("memory", "files"), command=synthetic_command),
+    parallel=Parallel(
+        runners={"threads": "ThreadPoolTaskRunner(max_workers=N), prefect's default task runner",
+                 "processes": "ProcessPoolTaskRunner(max_workers=N), prefect's runner for "
+                              "CPU-bound tasks",
+                 "dask": "prefect-dask DaskTaskRunner on a dask LocalCluster of N worker "
+                         "processes, started and stopped by the harness"},
+        command=parallel_command,
+        cluster=Cluster(runners=("dask",), command=cluster_command,
+                        environment=cluster_environment)),
+    rerun=Rerun(
+        wrapper_edit=Edit("impl_prefect/flow.py",
+                          "    return memsteps.train(train_features, params)\n",
+                          "    return memsteps.train(train_features, Params(**{**vars(params), "
+                          '"max_depth": 4}))\n'),
+        equivalent_param="max_depth=4",
+        comment_edit=Edit("impl_prefect/flow.py", "def train(train_features, params: Params):\n",
+                          "def train(train_features, params: Params):\n"
+                          "    # The forest's settings all come from params.yaml.\n"),
+        # prefect logs each task run's final state (Completed or Cached) at INFO only
+        environment={"PREFECT_LOGGING_LEVEL": "INFO"},
+        reason=rerun_reason),
+)

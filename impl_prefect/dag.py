@@ -12,7 +12,7 @@ import sys
 import time
 
 from core import STEPS, cli, layout, stage
-from impl_prefect.__main__ import MODES, failure_report, keep_prefect_state_in, run_flow
+from impl_prefect.launch import HANDOFFS, failure_report, keep_prefect_state_in, run_flow
 
 # Task runs reach the API as events, a moment after the flow run returns.
 GRAPH_WAIT_S = 60
@@ -56,7 +56,7 @@ def mermaid(tasks: list[str], edges: list[tuple[str, str]]) -> str:
 @cli.guarded
 def main(argv=None) -> int:
     ap = cli.parser("python -m impl_prefect.dag", __doc__.splitlines()[0])
-    ap.add_argument("--mode", choices=MODES, default=MODES[0])
+    ap.add_argument("--mode", choices=HANDOFFS, default=HANDOFFS[0])
     args = ap.parse_args(argv)
     workdir = args.workdir.resolve()
     keep_prefect_state_in(workdir)

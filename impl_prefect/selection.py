@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core import cli, selection
 from core.errors import UserError
-from impl_prefect.__main__ import console_without_tracebacks, keep_prefect_state_in
+from impl_prefect.launch import console_without_tracebacks, exit_status, keep_prefect_state_in
 
 RUNNERS = ("threads", "processes", "dask")
 
@@ -86,12 +86,7 @@ def run(workdir: Path, args) -> int:
         task_runner=task_runner(args.runner, args.workers, args.cluster_address))
     with api_shared_with_other_processes():
         state = model_selection(str(workdir), args.grid, return_state=True)
-    if state.is_completed():
-        return 0
-    exc = state.result(raise_on_failure=False)
-    cause = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else state.message
-    print(f"error: prefect flow run ended in state {state.name}: {cause}", file=sys.stderr)
-    return 1
+    return exit_status(state)
 
 
 @cli.guarded

@@ -17,9 +17,8 @@ import functools
 import sys
 
 from core import cli, synthetic
-from impl_prefect.__main__ import console_without_tracebacks, exit_status, keep_prefect_state_in
-
-MODES = ("memory", "files")
+from impl_prefect.launch import (HANDOFFS, console_without_tracebacks, exit_status,
+                                 keep_prefect_state_in)
 
 
 def build_flows():
@@ -64,7 +63,7 @@ def build_flows():
 @cli.guarded
 def main(argv=None) -> int:
     args = synthetic.parse("python -m impl_prefect.synthetic", "N trivial prefect tasks", argv,
-                           modes=MODES)
+                           modes=HANDOFFS)
     keep_prefect_state_in(args.workdir)
     flows = build_flows()
     console_without_tracebacks()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core import cli, selection
 from core.errors import UserError
-from impl_snakemake.__main__ import keep_tool_state_inside
+from impl_snakemake.launch import keep_tool_state_inside, run_snakemake
 
 RUNNERS = ("cores", "threads")
 SNAKEFILE = Path(__file__).resolve().with_name("Selection.smk")
@@ -33,10 +33,7 @@ def main(argv=None) -> int:
         raise UserError(f"runner {args.runner!r} takes no --cluster-address")
     workdir = selection.stage_from(args)
     keep_tool_state_inside(workdir)
-    from snakemake.cli import main as snakemake_cli
-
-    snakemake_cli(snakemake_options(workdir, args.runner, args.workers, args.grid))
-    return 0  # not reached: the snakemake CLI always exits
+    return run_snakemake(snakemake_options(workdir, args.runner, args.workers, args.grid))
 
 
 if __name__ == "__main__":

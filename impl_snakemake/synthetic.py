@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core import cli, synthetic
 from impl_snakemake import adapter
-from impl_snakemake.__main__ import keep_tool_state_inside
+from impl_snakemake.launch import keep_tool_state_inside, run_snakemake
 
 SNAKEFILE = Path(__file__).resolve().with_name("Synthetic.smk")
 
@@ -23,12 +23,9 @@ def snakemake_options(args) -> list[str]:
 @cli.guarded
 def main(argv=None) -> int:
     args = synthetic.parse("python -m impl_snakemake.synthetic", "N trivial snakemake jobs", argv,
-                           modes=tuple(adapter.MODES))
+                           modes=adapter.ADAPTER.mode_names)
     keep_tool_state_inside(args.workdir)
-    from snakemake.cli import main as snakemake_cli
-
-    snakemake_cli(snakemake_options(args))
-    return 0  # not reached: the snakemake CLI always exits
+    return run_snakemake(snakemake_options(args))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import runner
+from tests.helpers import runner
 
 
 @pytest.fixture(scope="session")
@@ -13,7 +13,8 @@ def baseline_outputs(tmp_path_factory) -> dict[str, tuple[str, str]]:
     result = {}
     for fmt in ("csv", "pickle", "parquet"):
         wd = tmp_path_factory.mktemp(f"baseline-{fmt}") / "wd"
-        r = runner.run([runner.PY, "-m", "core.baseline", "--workdir", str(wd), "--format", fmt], wd)
+        argv = [runner.PY, "-m", "core.baseline", "--workdir", str(wd), "--format", fmt]
+        r = runner.run(argv, wd)
         assert r.rc == 0, r.stderr
         result[fmt] = (runner.sha256(wd / "out/predictions.csv"),
                        (wd / "out/metrics.json").read_text())

@@ -1,9 +1,15 @@
-"""How numbers read in the report: few significant digits, units always written out."""
+"""How numbers read in the report: few significant digits, units always written out.
+
+The templates use them as filters (bench/render/page.py FILTERS).
+"""
 from __future__ import annotations
 
+import collections
 import math
+import re
+import shlex
 
-from bench import stats
+from bench.render.analysis import stats
 
 
 def seconds(x: float | None) -> str:
@@ -83,3 +89,29 @@ def spread(summary: dict | None) -> str:
     if n == 2:
         return f"{seconds(summary['median'])} (n=2: {seconds(summary['min'])} and {seconds(summary['max'])})"
     return f"{seconds(summary['median'])} (IQR {seconds(summary['iqr'])}, n={n})"
+
+
+def ratio_short(r: stats.Ratio | None) -> str:
+    """'×1.23 [1.10, 1.35]', or the sample counts: for a table cell beside other numbers."""
+    if r is None:
+        return "n/a"
+    if r.has_ci:
+        return f"×{number(r.value)} [{number(r.low)}, {number(r.high)}]"
+    return f"×{number(r.value)} (n={r.n_a} vs {r.n_b})"
+
+
+def excluded(points: list[dict]) -> str:
+    """'+1 warm-up, +1 timeout': why samples stayed out of the median."""
+    reasons = collections.Counter("warm-up" if x["warmup"] and x["status"] == "ok"
+                                  else x["status"].replace("_", " ") for x in points)
+    return ", ".join(f"+{n} {why}" for why, n in sorted(reasons.items()))
+
+
+PLACEHOLDER = re.compile(r"\$[A-Z_]+(/[\w./-]*)?")
+
+
+def argv_text(argv) -> str:
+    """A command as a user types it: quoted, except placeholders such as $WORKDIR/out."""
+    if not isinstance(argv, (list, tuple)):
+        return str(argv)
+    return " ".join(a if PLACEHOLDER.fullmatch(a) else shlex.quote(a) for a in map(str, argv))

@@ -1,7 +1,8 @@
 """Read one stored run: run.json, records.jsonl, floor.json, sources/ and dags/, nothing else.
 
 Everything the report shows comes from these files, so a run directory renders the same way
-after the benchmark's code has changed (as long as its schema version is one this code reads).
+after the benchmark's code has changed (as long as its schema version is one the store reads:
+older ones are migrated by bench.store).
 """
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import dataclasses
 import json
 from pathlib import Path
 
-from bench import records
+from bench.store import records, run_info
+from bench.store.records import Record
+from bench.store.run_info import RunInfo
 
 MAX_SOURCE_BYTES = 200_000  # a stored source bigger than this is not something a user wrote
+RAW_FILES = ("run.json", "records.jsonl", "floor.json")
 
 
 @dataclasses.dataclass
 class RunData:
     run_dir: Path
-    info: dict
-    records: list[records.Record]
+    info: RunInfo
+    records: list[Record]
     floor: dict | None = None
     floor_problem: str | None = None
     sources: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
@@ -26,17 +30,14 @@ class RunData:
 
     @property
     def run_id(self) -> str:
-        return str(self.info.get("run_id") or self.run_dir.name)
+        return str(self.info.run_id or self.run_dir.name)
 
 
 def load_run(run_dir: Path) -> RunData:
-    """Raises records.SchemaError when the run is not readable by this code."""
+    """Raises bench.store.records.SchemaError when the run is not readable by this code."""
     run_dir = Path(run_dir)
-    try:
-        info = records.read_run_info(run_dir)
-        recs = records.load(run_dir / "records.jsonl")
-    except (TypeError, ValueError) as exc:  # a field the schema rejects, or run.json not JSON
-        raise records.SchemaError(f"{run_dir}: unreadable run ({exc})") from None
+    info = run_info.read(run_dir)
+    recs = records.load(run_dir / "records.jsonl")
     floor, problem = _floor(run_dir / "floor.json")
     return RunData(run_dir=run_dir, info=info, records=recs, floor=floor, floor_problem=problem,
                    sources=_sources(run_dir / "sources"), dags=_dags(run_dir / "dags"))

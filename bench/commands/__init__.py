@@ -1,0 +1,1 @@
+"""One module per verb of `python -m bench`: run, report, list."""

@@ -1,0 +1,124 @@
+"""What each profile measures: scenarios, their rounds, sizes, formats and failure steps.
+
+Rounds are spent where the noise is: start-up dominated scenarios (cold, first run, no-op)
+vary from run to run, while resume and crash runs execute deterministic steps and mostly
+vary with the same start-up, so they get fewer rounds. Every record stores its round, so
+the report shows each number's sample count.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+STEPS = ("load", "preprocess", "train", "predict", "evaluate")  # core.STEPS
+FORMATS = ("csv", "pickle", "parquet")                          # core.FORMATS
+DEFAULT_FORMAT = "parquet"  # core.params.Params.format
+
+SHAPES = ("chain", "fanout")
+# What the rerun scenario changes between the complete run and the rerun (bench/rerun.py).
+CHANGES = ("data", "param", "core_code", "wrapper_code", "comment", "touch")
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    name: str
+    rounds: dict[str, int]          # scenario -> timed rounds (a warm-up comes on top)
+    scales: tuple[int, ...]         # io sweep and floor
+    formats: tuple[str, ...]        # io sweep and floor
+    resume_steps: tuple[str, ...]
+    crash_steps: tuple[str, ...]
+    warmup: bool = True
+    timeout_s: float = 600.0        # per execution at scale 1; grows with scale
+    # noop, resume and crash in both hand-offs of a tool (prefect values and files) or only
+    # in its default mode
+    every_handoff: bool = True
+    task_counts: tuple[int, ...] = (10,)   # pertask: N
+    shapes: tuple[str, ...] = SHAPES       # pertask
+    workers: tuple[int, ...] = (1, 2)      # parallel
+    changes: tuple[str, ...] = CHANGES     # rerun
+    # pertask: a size slower than this is a finding (timeout), and the larger sizes of that
+    # tool, mode and shape are then recorded as not run; one process per job (snakemake's
+    # default) would otherwise spend hours on N=500
+    pertask_timeout_s: float = 300.0
+    # parallel: core.selection.GRIDS; "tiny" (small folds) keeps the CI smoke run short
+    selection_grid: str = "full"
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        return tuple(self.rounds)
+
+    def timeout_for(self, scale: int) -> float:
+        return self.timeout_s + 2.0 * scale
+
+    def with_overrides(self, *, scenarios=None, rounds=None, scales=None, formats=None,
+                       steps=None, warmup=None, timeout_s=None) -> "Profile":
+        chosen = dict(self.rounds)
+        if scenarios:
+            chosen = {s: self.rounds.get(s, 1) for s in scenarios}
+        if rounds is not None:
+            chosen = {s: rounds for s in chosen}
+        return dataclasses.replace(
+            self, rounds=chosen, scales=tuple(scales or self.scales),
+            formats=tuple(formats or self.formats),
+            resume_steps=tuple(steps or self.resume_steps),
+            crash_steps=tuple(steps or self.crash_steps),
+            warmup=self.warmup if warmup is None else warmup,
+            timeout_s=self.timeout_s if timeout_s is None else timeout_s)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict) -> "Profile":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        raw = {k: v for k, v in raw.items() if k in fields}
+        for key in ("scales", "formats", "resume_steps", "crash_steps", "task_counts", "shapes",
+                    "workers", "changes"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
+        return cls(**raw)
+
+
+QUICK = Profile(
+    name="quick",
+    rounds={"first_run": 1, "cold": 1, "modes": 1, "noop": 1, "resume": 1, "crash": 1,
+            "io": 1, "footprint": 1, "codesize": 1, "floor": 1,
+            "pertask": 1, "parallel": 1, "rerun": 1},
+    # cold runs parquet at x1; the io sweep adds csv at x10: one more size and format
+    scales=(10,), formats=("csv",),
+    resume_steps=("train",), crash_steps=("preprocess",),
+    timeout_s=300.0, every_handoff=False, selection_grid="tiny",
+)
+
+DEFAULT = Profile(
+    name="default",
+    rounds={"first_run": 3, "cold": 5, "modes": 3, "noop": 3, "resume": 1, "crash": 1,
+            "io": 1, "footprint": 3, "codesize": 1, "floor": 1},
+    scales=(1, 10, 100), formats=FORMATS,
+    resume_steps=STEPS, crash_steps=STEPS, every_handoff=False,
+)
+
+FULL = Profile(
+    name="full",
+    rounds={"first_run": 5, "cold": 10, "modes": 5, "noop": 5, "resume": 5, "crash": 5,
+            "io": 5, "footprint": 5, "codesize": 1, "floor": 1,
+            "pertask": 5, "parallel": 5, "rerun": 1},
+    scales=(1, 10, 100, 1000), formats=FORMATS,
+    resume_steps=STEPS, crash_steps=STEPS,
+    timeout_s=1200.0,
+    task_counts=(10, 50, 100, 200, 500, 1000),
+    pertask_timeout_s=900.0,
+)
+
+# How cost grows, parallel fan-out and reruns after a change, outside the default budget.
+# A rerun's re-executed steps are deterministic: one round shows them; timings get more.
+SCALING = Profile(
+    name="scaling",
+    rounds={"pertask": 2, "parallel": 3, "rerun": 1},
+    scales=(1,), formats=(DEFAULT_FORMAT,),
+    resume_steps=(), crash_steps=(),
+    timeout_s=900.0, every_handoff=False,
+    task_counts=(10, 50, 100, 200, 500),
+    pertask_timeout_s=150.0,
+)
+
+PROFILES = {p.name: p for p in (QUICK, DEFAULT, FULL, SCALING)}

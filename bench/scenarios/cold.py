@@ -1,0 +1,26 @@
+"""cold: a full run from an empty workdir, with a pre-initialised tool home copied in."""
+from __future__ import annotations
+
+from bench.engine import verify
+from bench.scenarios import common
+from bench.scenarios.base import Scenario, slot
+
+
+def slots(selection, adapter, profile, choice):
+    return [slot(selection, adapter, mode, "cold")
+            for mode in (choice.modes or adapter.handoff_modes())]
+
+
+def run(ws, ex, adapter, scratch):
+    """Also the body of the `modes` and `io` selections, stored as their own scenario."""
+    workdir = ws.new_workdir(adapter, scratch, with_home=True)
+    done = common.body(ws, ex, adapter, workdir, scratch)
+    return common.timed(ws, ex, done,
+                        verify.expected_steps(adapter.resumes, ex.slot.scenario, None))
+
+
+SCENARIO = Scenario(
+    name="cold",
+    description="full run from an empty workdir, pre-initialised tool home copied in "
+                "(default mode and the other hand-off of each tool)",
+    slots=slots, run=run)

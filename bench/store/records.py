@@ -1,0 +1,281 @@
+"""Stored results: one immutable, validated record per execution, appended to records.jsonl.
+
+Every record carries the schema version it was written with. Records of an older version are
+migrated when read (MIGRATIONS), so old runs keep rendering; a newer version is refused with a
+message saying so. Each scenario's facts are a typed detail (DETAILS), validated like the rest.
+What each field means is bench/records.md.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+SCHEMA_VERSION = 2
+
+STATUSES = ("ok", "expected_failure", "unexpected_failure", "timeout", "invalid_output")
+OUTCOMES = (None, "recovered", "refused", "silently_wrong", "failed")
+PHASES = ("timed", "prepare", "recovery")
+
+
+class SchemaError(Exception):
+    """A stored file this code cannot read (newer schema, or not our format)."""
+
+
+# ---------------------------------------------------------------- typed details
+
+@dataclasses.dataclass(frozen=True)
+class Detail:
+    """Facts every scenario may add: where its log was kept, a harness error, survivors."""
+    log: str | None = None          # stderr kept beside the records, relative to the run dir
+    error: str | None = None        # the harness could not run the timed body: why
+    survivors: tuple[str, ...] = ()  # processes of the session alive after it returned
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if v is not None and v != () and v != [] and v != {}}
+
+    @classmethod
+    def from_json(cls, raw: dict) -> "Detail":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - names)
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no field(s) {', '.join(unknown)}")
+        values = dict(raw)
+        for f in dataclasses.fields(cls):
+            if f.name in values and isinstance(values[f.name], list) and _is_tuple(f):
+                values[f.name] = tuple(values[f.name])
+        return cls(**values)
+
+
+def _is_tuple(field: dataclasses.Field) -> bool:
+    return str(field.type).startswith("tuple")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineDetail(Detail):
+    """first_run, cold, io, noop, resume: the untimed preparation's summary, if any."""
+    prepare: dict | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CrashDetail(PipelineDetail):
+    leftovers: dict | None = None   # kind -> workdir-relative paths the kill left
+    tool_message: str | None = None
+    recovery: dict | None = None    # the declared recovery commands, run and verified
+
+
+@dataclasses.dataclass(frozen=True)
+class FootprintDetail(Detail):
+    import_s: float | None = None
+    process_wall_s: float | None = None
+    distributions: int | None = None
+    install_bytes: int | None = None
+    packages: tuple[dict, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class CodesizeDetail(Detail):
+    files: dict | None = None       # path -> {sloc, tokens, gzip_bytes}
+    sloc: int | None = None
+    tokens: int | None = None
+    gzip_bytes: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PertaskDetail(Detail):
+    shape: str | None = None
+    n: int | None = None
+    tool_message: str | None = None
+    not_run: str | None = None      # set on a size recorded without running
+    failed_at_n: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ParallelDetail(Detail):
+    workers: int | None = None
+    runner: str | None = None
+    folds: int | None = None
+    max_concurrent_folds: int | None = None
+    fold_pids: int | None = None
+    folds_in_main_process: bool | None = None
+    fold_compute_s: float | None = None
+    fold_window_s: float | None = None
+    cluster: dict | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RerunDetail(Detail):
+    change: str | None = None
+    minimal: tuple[str, ...] = ()
+    executed: tuple[str, ...] = ()
+    classification: str | None = None
+    reason: str | None = None
+    edit: dict | None = None
+    written: tuple[str, ...] = ()
+    change_visible: bool | None = None
+    prepare: dict | None = None
+
+
+DETAILS: dict[str, type[Detail]] = {
+    "first_run": PipelineDetail, "cold": PipelineDetail, "io": PipelineDetail,
+    "noop": PipelineDetail, "resume": PipelineDetail, "crash": CrashDetail,
+    "footprint": FootprintDetail, "codesize": CodesizeDetail, "pertask": PertaskDetail,
+    "parallel": ParallelDetail, "rerun": RerunDetail,
+}
+
+
+def detail_type(scenario: str) -> type[Detail]:
+    return DETAILS.get(scenario, Detail)
+
+
+# ---------------------------------------------------------------- the record
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    run_id: str
+    impl: str
+    mode: str | None      # the pipeline mode; None for the parallel runners
+    scenario: str
+    round: int
+    status: str
+    wall_s: float
+    variant: str | None = None    # resume/crash: the step; pertask: the shape; rerun: the change
+    size: int = 1                 # data scale K; pertask: N tasks; parallel: workers
+    format: str | None = None
+    runner: str | None = None     # parallel: how the model selection ran
+    warmup: bool = False
+    phase: str = "timed"
+    outcome: str | None = None
+    exit_code: int | None = None
+    cpu_s: float | None = None
+    max_rss_kb: int | None = None          # peak of the sampled sum over the process tree
+    max_rss_single_kb: int | None = None   # peak of the largest single process
+    steps_executed: tuple[str, ...] = ()
+    steps_expected: tuple[str, ...] | None = None
+    spans: tuple[dict, ...] = ()
+    io: dict = dataclasses.field(default_factory=dict)
+    verify: dict = dataclasses.field(default_factory=dict)
+    launch_epoch: float | None = None
+    end_epoch: float | None = None
+    stderr_tail: str = ""
+    detail: Detail | None = None  # None: the scenario's detail type with nothing in it
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self):
+        if self.schema_version != SCHEMA_VERSION:
+            raise SchemaError(f"record schema {self.schema_version}, this code writes "
+                              f"{SCHEMA_VERSION}")
+        if self.status not in STATUSES:
+            raise ValueError(f"status {self.status!r} not in {STATUSES}")
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome {self.outcome!r} not in {OUTCOMES}")
+        if self.phase not in PHASES:
+            raise ValueError(f"phase {self.phase!r} not in {PHASES}")
+        if not (self.wall_s >= 0):
+            raise ValueError(f"wall_s must be >= 0, got {self.wall_s!r}")
+        if (self.runner is None) == (self.scenario == "parallel"):
+            raise ValueError("a parallel record names its runner, and only a parallel record")
+        if self.detail is None or isinstance(self.detail, dict):
+            object.__setattr__(self, "detail",
+                               detail_type(self.scenario).from_json(self.detail or {}))
+        if not isinstance(self.detail, detail_type(self.scenario)):
+            raise ValueError(f"a {self.scenario} record holds a {type(self.detail).__name__}")
+        object.__setattr__(self, "steps_executed", tuple(self.steps_executed))
+        if self.steps_expected is not None:
+            object.__setattr__(self, "steps_expected", tuple(self.steps_expected))
+        object.__setattr__(self, "spans", tuple(self.spans))
+
+    @property
+    def key(self) -> tuple:
+        """Identity of an execution slot: what `--continue` uses to skip finished work."""
+        return (self.round, self.impl, self.mode, self.scenario, self.variant, self.size,
+                self.format, self.runner, self.phase)
+
+    @property
+    def usable(self) -> bool:
+        """May enter a median: verified, timed, not a warm-up."""
+        return self.status == "ok" and self.phase == "timed" and not self.warmup
+
+    def to_json(self) -> str:
+        raw = dataclasses.asdict(self)
+        raw["detail"] = self.detail.to_json()
+        return json.dumps(raw, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Record":
+        raw = migrate(raw)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+# ---------------------------------------------------------------- migrations
+
+def _from_v1(raw: dict) -> dict:
+    """v1 stored the resume step, the pertask shape and the rerun change as `step`, the data
+    scale, N tasks and workers as `scale`, and a parallel runner as the `mode`."""
+    raw = dict(raw)
+    raw["variant"] = raw.pop("step", None)
+    raw["size"] = raw.pop("scale", 1)
+    if raw.get("scenario") == "parallel":
+        raw["runner"], raw["mode"] = raw.get("mode"), None
+    detail = dict(raw.get("detail") or {})
+    known = {f.name for f in dataclasses.fields(detail_type(raw.get("scenario", "")))}
+    raw["detail"] = {k: v for k, v in detail.items() if k in known}
+    raw["schema_version"] = 2
+    return raw
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_v1}
+
+
+def migrate(raw: dict) -> dict:
+    version = raw.get("schema_version")
+    while version in MIGRATIONS:
+        raw = MIGRATIONS[version](raw)
+        version = raw["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise SchemaError(version_message(version))
+    return raw
+
+
+def version_message(version) -> str:
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        return (f"stored with schema version {version}, newer than this code's "
+                f"{SCHEMA_VERSION}: update the code to read it")
+    return f"unknown schema version {version!r} (this code reads up to {SCHEMA_VERSION})"
+
+
+# ---------------------------------------------------------------- the file
+
+def append(path: Path, record: Record) -> None:
+    """Append one record and make it durable before the next execution starts."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(record.to_json() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def load(path: Path) -> list[Record]:
+    """Read records; a truncated last line (an interrupted append) is ignored, anything else is
+    not."""
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").split("\n")
+    records = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError:
+            if i == len(lines) - 1:  # no trailing newline: the write was cut short
+                break
+            raise SchemaError(f"{path}:{i + 1}: not a JSON record") from None
+        try:
+            records.append(Record.from_dict(raw))
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"{path}:{i + 1}: not a valid record ({exc})") from None
+    return records

@@ -1,0 +1,56 @@
+"""How this implementation runs luigi: its config file, quiet logging that keeps luigi's
+execution summary for failed runs, and luigi's own command line with its exit codes.
+
+luigi.retcodes.run_with_retcodes is the function behind the `luigi` command, so the exit
+status follows the [retcode] section of impl_luigi/luigi.cfg (luigi's defaults are all 0: a
+failed run would look like a success). luigi.build's LuigiRunResult is not enough either: when
+luigid still holds a task for a worker that died, nothing runs and its status is SUCCESS,
+while the retcodes report already_running.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import luigi.configuration
+import luigi.retcodes
+
+CONFIG = Path(__file__).with_name("luigi.cfg")
+SUMMARY_BANNER = "===== Luigi Execution Summary ====="
+
+
+class ExecutionSummary(logging.Handler):
+    """Keeps luigi's execution summary, which luigi logs at INFO, to show it when a run fails."""
+    text = ""
+
+    def emit(self, record):
+        if SUMMARY_BANNER in record.getMessage():
+            self.text = record.getMessage()
+
+
+def quiet_logging() -> ExecutionSummary:
+    """WARNING and above as luigi prints them (task errors with their traceback); of the
+    INFO chatter only the execution summary is kept, for failed runs."""
+    luigi.configuration.get_config().set("core", "no_configure_logging", "true")
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(handlers=[console])
+    summary = ExecutionSummary(logging.INFO)
+    interface = logging.getLogger("luigi-interface")
+    interface.setLevel(logging.INFO)
+    interface.addHandler(summary)
+    return summary
+
+
+def run_luigi(argv: list[str]) -> int:
+    """luigi's own command line on argv; on failure its execution summary goes to stderr."""
+    summary = quiet_logging()
+    try:
+        luigi.retcodes.run_with_retcodes(argv)
+    except SystemExit as finished:
+        if finished.code:
+            print(summary.text.strip(), file=sys.stderr)
+        raise
+    return 0  # not reached: run_with_retcodes always exits

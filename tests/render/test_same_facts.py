@@ -1,0 +1,61 @@
+"""The new renderer shows the facts the old one showed: tables row by row and cell by cell,
+list items and definitions one by one, against a golden file rendered from the same fixture
+run by the renderer before the redesign (tests/fixtures/report-facts-before-redesign.json)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.report_facts import facts, numbers
+
+GOLDEN = Path(__file__).parent.parent / "fixtures" / "report-facts-before-redesign.json"
+
+# Texts that changed on purpose (old -> new); their numbers must still match.
+CHANGED_TEXTS = {
+    # the servers are named by the service ids the run stored, no longer typed into the page
+    "Peak memory excludes servers the harness starts once for a mode (luigid, prefect server); "
+    "their start-up is not part of any run.":
+    "Peak memory excludes servers the harness starts once for a mode (luigid, prefect-server); "
+    "their start-up is not part of any run.",
+}
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict:
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def now(rendered) -> dict:
+    return facts(rendered["page"])
+
+
+def _same(new: str, old: str, where: str) -> None:
+    assert numbers(new) == numbers(old), f"{where}: numbers differ\n new: {new}\n old: {old}"
+    assert new == CHANGED_TEXTS.get(old, old), f"{where}: text differs\n new: {new}\n old: {old}"
+
+
+def test_same_tables(now, golden):
+    assert len(now["tables"]) == len(golden["tables"])
+    for t, (new, old) in enumerate(zip(now["tables"], golden["tables"])):
+        assert len(new) == len(old), f"table {t} ({old[0][0]}...): rows"
+        for r, (new_row, old_row) in enumerate(zip(new, old)):
+            assert len(new_row) == len(old_row), f"table {t} row {r}: cells"
+            for c, (a, b) in enumerate(zip(new_row, old_row)):
+                _same(a, b, f"table {t} ({old[0][0]}...) row {r} cell {c} ({old[0][c]})")
+
+
+def test_same_items(now, golden):
+    assert len(now["items"]) == len(golden["items"])
+    for i, (a, b) in enumerate(zip(now["items"], golden["items"])):
+        _same(a, b, f"item {i}")
+
+
+def test_every_changed_text_is_still_there(now, golden):
+    """The allowance above is for texts the golden file has, each changed exactly as listed."""
+    texts = golden["items"] + [c for t in golden["tables"] for row in t for c in row]
+    new_texts = now["items"] + [c for t in now["tables"] for row in t for c in row]
+    for old, new in CHANGED_TEXTS.items():
+        assert old in texts and new in new_texts
