@@ -4,24 +4,25 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.contract import (Adapter, Edit, Footprint, Mode, Parallel, Reference, Rerun,
-                           Synthetic)
+from core.contract import (LAPTOP, Adapter, Doc, Edit, Footprint, Mode, Parallel, Reference,
+                           Rerun, Setup, Synthetic)
 
 
-def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None,
+def command(workdir: Path, mode: str, *, setup: str, fmt: str, scale: int, data: str | None,
             service_url: str | None) -> list[str]:
     argv = [sys.executable, "-m", "core.baseline", "--workdir", str(workdir),
             "--handoff", mode, "--format", fmt, "--scale", str(scale)]
     return argv + (["--data", data] if data else [])
 
 
-def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+def synthetic_command(workdir: Path, mode: str, *, setup: str, shape: str, n: int,
+                      service_url: str | None) -> list[str]:
     return [sys.executable, "-m", "core.synthetic", "--workdir", str(workdir),
             "--shape", shape, "--n", str(n)]
 
 
-def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str,
-                     cluster_address: str | None) -> list[str]:
+def parallel_command(workdir: Path, runner: str, *, setup: str, workers: int, grid: str,
+                     cluster_address: str | None, service_url: str | None) -> list[str]:
     return [sys.executable, "-m", "core.selection", "--workdir", str(workdir), "--runner", runner,
             "--workers", str(workers), "--grid", grid]
 
@@ -46,7 +47,12 @@ ADAPTER = Adapter(
     colour="#555555",
     cold_prior_s=2.5,
     # a plain script has no DAG of its own to report, and always starts from the beginning:
-    # rerunning is its recovery
+    # rerunning is its recovery; it runs the same on a laptop and in a team
+    setups=(Setup(LAPTOP, "python -m core.baseline: the steps in order, nothing to set up",
+                  why="the script a notebook becomes first: the reference every tool is "
+                      "compared with",
+                  docs=(Doc("The Python Tutorial: Modules",
+                            "https://docs.python.org/3/tutorial/modules.html"),)),),
     synthetic=Synthetic(modes=("files",), command=synthetic_command),
     parallel=Parallel(
         runners={"processes": "multiprocessing.Pool with N processes: the plain-Python "

@@ -21,6 +21,9 @@ Env = dict[str, str]
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+# Where a tool runs: alone with its zero-configuration defaults, or as a team runs it together.
+LAPTOP, TEAM = "laptop", "team"
+SETUPS = (LAPTOP, TEAM)
 
 
 class ContractError(ValueError):
@@ -42,15 +45,39 @@ class Mode:
 
 @dataclasses.dataclass(frozen=True)
 class Service:
-    """A server the harness starts on 127.0.0.1 for the modes that need it, and stops by PID.
+    """A server the harness starts on 127.0.0.1 for a set-up, and stops by PID.
 
-    command(state_dir, port) -> argv; environment(state_dir) -> variables keeping its state in
-    state_dir; health_path: an HTTP path that answers 200 once it serves."""
+    command(state_dir, port) -> argv, which must not daemonise; environment(state_dir,
+    database_url) -> variables keeping its state in state_dir (database_url: the PostgreSQL
+    database the harness started for it when `database` is set, else None); health_path: an
+    HTTP path that answers 200 once it serves."""
     name: str
-    modes: tuple[str, ...]
     command: Callable[[Path, int], Argv]
-    environment: Callable[[Path], Env]
+    environment: Callable[[Path, str | None], Env]
     health_path: str
+    database: bool = False  # keeps its state in PostgreSQL, as a team's server does
+
+
+@dataclasses.dataclass(frozen=True)
+class Doc:
+    """A page of the tool's own documentation."""
+    title: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """Where the tool runs: `laptop` (zero configuration: local scheduler, temporary server, CLI
+    defaults) or `team` (what its users run together: a central scheduler, a standing server,
+    a shared profile). Every scenario can run in both; records say which."""
+    name: str
+    summary: str                      # one line: what this set-up is
+    why: str                          # one line: why it is the idiomatic choice
+    docs: tuple[Doc, ...]             # the tool's pages the why rests on
+    service: Service | None = None    # the server the set-up needs, started by the harness
+    files: tuple[str, ...] = ()       # repository-relative configuration files it reads
+    settings: tuple[tuple[str, str], ...] = ()  # (setting, why a team sets it)
+    unavailable: str | None = None    # why it cannot run on this machine, if it cannot
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +96,7 @@ class Cluster:
 class Synthetic:
     """The pertask workload: N trivial tasks as a chain or a fan-out (core/synthetic.py).
 
-    command(workdir, mode, *, shape, n) -> argv."""
+    command(workdir, mode, *, setup, shape, n, service_url) -> argv."""
     modes: tuple[str, ...]
     command: Callable[..., Argv]
 
@@ -78,8 +105,8 @@ class Synthetic:
 class Parallel:
     """The model selection (core/selection.py) with N workers.
 
-    command(workdir, runner, *, workers, grid, cluster_address) -> argv; cluster_address is
-    None unless the runner is one of cluster.runners."""
+    command(workdir, runner, *, setup, workers, grid, cluster_address, service_url) -> argv;
+    cluster_address is None unless the runner is one of cluster.runners."""
     runners: Mapping[str, str]  # runner -> one-line description
     command: Callable[..., Argv]
     cluster: Cluster | None = None
@@ -104,12 +131,15 @@ class Rerun:
     equivalent_param is the `--param KEY=VALUE` giving the baseline that same model.
     comment_edit adds a comment only. environment: variables for both runs (a log level that
     shows the tool's reasons). reason(stdout, stderr, written) -> the tool's own account of
-    what it reran and why, or None; `written` lists the workdir files the rerun wrote."""
+    what it reran and why, or None; `written` lists the workdir files the rerun wrote.
+    switches: modes that only the rerun scenario runs, each a common, documented switch that
+    changes what the tool reruns (its own row of the matrix)."""
     wrapper_edit: Edit
     equivalent_param: str
     comment_edit: Edit
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
     reason: Callable[[str, str, list[str]], str | None] | None = None
+    switches: tuple[Mode, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,25 +158,44 @@ class Reference:
     parallel_runner: str
 
 
-def no_environment(workdir: Path, mode: str, *, service_url: str | None) -> Env:
+@dataclasses.dataclass(frozen=True)
+class Deliverables:
+    """Where a run put what it delivers: the predictions and the metrics."""
+    predictions: Path
+    metrics: Path
+
+
+def no_environment(workdir: Path, mode: str, *, setup: str, service_url: str | None,
+                   home: Path) -> Env:
     return {}
 
 
-def no_recovery(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None,
-                service_url: str | None) -> list[Argv]:
+def no_recovery(workdir: Path, mode: str, *, setup: str, fmt: str, scale: int,
+                data: str | None, service_url: str | None) -> list[Argv]:
     return []
+
+
+def fixed_deliverables(workdir: Path, settings: Mapping) -> Deliverables:
+    """core.layout's fixed places, whatever the settings."""
+    return Deliverables(Path(workdir) / "out" / "predictions.csv",
+                        Path(workdir) / "out" / "metrics.json")
 
 
 @dataclasses.dataclass(frozen=True)
 class Adapter:
     """One implementation of the pipeline, as the harness sees it.
 
-    command(workdir, mode, *, fmt, scale, data, service_url) -> argv running the whole
-    pipeline; the same command serves a first run and a resume.
-    environment(workdir, mode, *, service_url) -> variables keeping all tool state inside
-    workdir. dag_command(workdir, mode) -> argv printing the DAG as the tool reports it, or
-    None. recovery_commands(workdir, mode, *, fmt, scale, data, service_url) -> what a user
-    types, in order, after the tool refused to resume."""
+    command(workdir, mode, *, setup, fmt, scale, data, service_url) -> argv running the whole
+    pipeline; the same command serves a first run and a resume. service_url is the set-up's
+    server (http://127.0.0.1:PORT), else None.
+    environment(workdir, mode, *, setup, service_url, home) -> variables keeping all tool state
+    inside workdir, and the tool's machine-level state (keeps_home) in `home`, a directory the
+    harness keeps at one path per run and set-up (fresh for a first run).
+    dag_command(workdir, mode) -> argv printing the DAG as the tool reports it, or None.
+    recovery_commands(workdir, mode, *, setup, fmt, scale, data, service_url) -> what a user
+    types, in order, after the tool refused to resume.
+    deliverables(workdir, settings) -> where the run put its predictions and metrics, given
+    the settings it was staged with (params.yaml as a mapping)."""
     name: str
     package: str                          # importable package of the implementation
     modes: tuple[Mode, ...]               # the first is the default
@@ -158,11 +207,12 @@ class Adapter:
     environment: Callable[..., Env] = no_environment
     dag_command: Callable[[Path, str], Argv | None] | None = None
     recovery_commands: Callable[..., list[Argv]] = no_recovery
-    tool_home: tuple[str, ...] = ()       # workdir-relative machine-level state (prefect's home)
+    deliverables: Callable[[Path, Mapping], Deliverables] = fixed_deliverables
+    setups: tuple[Setup, ...] = ()        # laptop, then team; the reference: laptop only
+    keeps_home: bool = False              # machine-level state (a database, caches)
     state_dirs: tuple[str, ...] = ()      # workdir-relative tool bookkeeping, not results
     env_prefixes: tuple[str, ...] = ()    # caller variables that would steer the tool
     frameworks: tuple[str, ...] = ()      # top-level modules the harness must never import
-    services: tuple[Service, ...] = ()
     synthetic: Synthetic | None = None
     parallel: Parallel | None = None
     rerun: Rerun | None = None
@@ -181,12 +231,12 @@ class Adapter:
         _require(bool(COLOUR.fullmatch(self.colour)), f"{self.name}: colour {self.colour!r} "
                  "must be #rrggbb")
         _require(self.cold_prior_s > 0, f"{self.name}: cold_prior_s must be > 0")
-        for service in self.services:
-            unknown = set(service.modes) - set(names)
-            _require(not unknown, f"{self.name}: service {service.name} names unknown modes "
-                     f"{sorted(unknown)}")
-        served = [m for s in self.services for m in s.modes]
-        _require(len(set(served)) == len(served), f"{self.name}: a mode needs two services")
+        declared = tuple(s.name for s in self.setups)
+        wanted = (LAPTOP,) if self.reference else SETUPS
+        _require(declared == wanted, f"{self.name}: setups must be {', '.join(wanted)} in that "
+                 f"order, got {', '.join(declared) or 'none'}")
+        _require(all(s.unavailable or s.docs for s in self.setups),
+                 f"{self.name}: every set-up cites the tool's docs")
         if self.synthetic:
             unknown = set(self.synthetic.modes) - set(names)
             _require(not unknown, f"{self.name}: synthetic modes {sorted(unknown)} are not modes")
@@ -198,6 +248,8 @@ class Adapter:
         if self.rerun:
             _require("=" in self.rerun.equivalent_param,
                      f"{self.name}: rerun.equivalent_param must be KEY=VALUE")
+            clash = {m.name for m in self.rerun.switches} & set(names)
+            _require(not clash, f"{self.name}: rerun switches reuse mode names {sorted(clash)}")
         if self.reference:
             _require(self.reference.mode in names, f"{self.name}: reference mode unknown")
             _require(self.parallel is not None
@@ -215,7 +267,7 @@ class Adapter:
         return tuple(m.name for m in self.modes)
 
     def mode(self, name: str) -> Mode:
-        for m in self.modes:
+        for m in self.modes + (self.rerun.switches if self.rerun else ()):
             if m.name == name:
                 return m
         raise KeyError(f"{self.name} has no mode {name!r}")
@@ -223,8 +275,22 @@ class Adapter:
     def uses_format(self, mode: str) -> bool:
         return self.mode(mode).files
 
-    def service_for(self, mode: str) -> Service | None:
-        return next((s for s in self.services if mode in s.modes), None)
+    def setup(self, name: str) -> Setup:
+        for s in self.setups:
+            if s.name == name:
+                return s
+        raise KeyError(f"{self.name} has no set-up {name!r}")
+
+    @property
+    def setup_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.setups)
+
+    def runs_in(self, setup: str) -> bool:
+        """Declared and available on this machine."""
+        return setup in self.setup_names and self.setup(setup).unavailable is None
+
+    def service_for(self, setup: str) -> Service | None:
+        return self.setup(setup).service if setup in self.setup_names else None
 
     @property
     def resumes(self) -> bool:
@@ -232,12 +298,12 @@ class Adapter:
         return self.reference is None
 
     def handoff_modes(self) -> tuple[str, ...]:
-        """The default mode plus the first mode of the other hand-off kind (files vs values),
-        leaving out modes that need a server: the modes whose resume and IO behaviour differ."""
+        """The default mode plus the first mode of the other hand-off kind (files vs values):
+        the modes whose resume and IO behaviour differ."""
         chosen = [self.default_mode]
         default_files = self.uses_format(self.default_mode)
         for m in self.modes:
-            if self.service_for(m.name) is None and m.files != default_files:
+            if m.files != default_files:
                 chosen.append(m.name)
                 break
         return tuple(chosen)

@@ -1,8 +1,11 @@
 """Spans and failure injection, driven by environment variables so every tool is instrumented alike.
 
-BENCH_TRACE=PATH       append one JSON line per span to PATH
-BENCH_FAIL_AT=STEP     raise InjectedFailure at the start of STEP
-BENCH_CRASH_AT=STEP    SIGKILL the whole process group halfway through writing STEP's output
+BENCH_TRACE=PATH        append one JSON line per span to PATH
+BENCH_FAIL_AT=STEP      raise InjectedFailure at the start of STEP
+BENCH_CRASH_AT=STEP     SIGKILL the whole process group halfway through writing STEP's output
+                        (a power cut)
+BENCH_CRASH_JOB_AT=STEP SIGKILL only the process writing STEP's output, halfway through (what
+                        the kernel's OOM killer does: it picks one process)
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from core import STEPS
 TRACE_ENV = "BENCH_TRACE"
 FAIL_ENV = "BENCH_FAIL_AT"
 CRASH_ENV = "BENCH_CRASH_AT"
+CRASH_JOB_ENV = "BENCH_CRASH_JOB_AT"
 
 
 class InjectedFailure(RuntimeError):
@@ -65,10 +69,13 @@ def fail_if_requested(step: str) -> None:
 
 
 def crash_requested(step: str) -> bool:
-    return _requested(CRASH_ENV) == step
+    """A kill of either kind was asked for at this step."""
+    return step in (_requested(CRASH_ENV), _requested(CRASH_JOB_ENV))
 
 
 def crash_now() -> None:
-    """Die as a power cut or the OOM killer would end the job: the whole process group at once."""
-    os.killpg(os.getpgid(0), signal.SIGKILL)
-    os.kill(os.getpid(), signal.SIGKILL)  # not reached unless killpg was refused
+    """Die as asked: the whole process group at once (a power cut), or only this process (the
+    OOM killer's pick)."""
+    if _requested(CRASH_ENV):
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)  # also reached if killpg was refused

@@ -1,4 +1,8 @@
-"""The only place artefacts are read and written, so IO cost is traced identically for every tool."""
+"""The only place artefacts are read and written, so IO cost is traced identically for every tool.
+
+pandas is imported only where a table is read or written: a task that hands over JSON (the
+cost-per-task workload) pays nothing for it, in any tool.
+"""
 from __future__ import annotations
 
 import io as _io
@@ -6,11 +10,13 @@ import json
 import os
 import pickle
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core import FORMATS, instrument
 from core.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUFFIX = {"csv": "csv", "pickle": "pkl", "parquet": "parquet"}
 
@@ -62,6 +68,8 @@ def write_table(step: str, df: pd.DataFrame, path: str | os.PathLike, fmt: str) 
 
 def read_table(step: str, path: str | os.PathLike, fmt: str) -> pd.DataFrame:
     check_format(fmt)
+    import pandas as pd
+
     with instrument.span(step, "read") as s:
         s.bytes = os.path.getsize(path)
         if fmt == "csv":

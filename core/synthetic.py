@@ -96,7 +96,8 @@ def gather_values(values, out) -> int:
 
 # ---------------------------------------------------------------- command line
 
-def parser(prog: str, description: str, modes: tuple[str, ...] = ()) -> argparse.ArgumentParser:
+def parser(prog: str, description: str, modes: tuple[str, ...] = (),
+           extra=None) -> argparse.ArgumentParser:
     """The options every tool's synthetic command shares; bad values end in one line, exit 2."""
     p = cli._Parser(prog=prog, description=description)
     p.add_argument("--workdir", required=True, type=Path,
@@ -106,11 +107,13 @@ def parser(prog: str, description: str, modes: tuple[str, ...] = ()) -> argparse
     if modes:
         p.add_argument("--mode", choices=modes, default=modes[0],
                        help="how the tool runs the tasks (default %(default)s)")
+    if extra:
+        extra(p)  # a tool's own options (its scheduler's address...)
     return p
 
 
-def parse(prog: str, description: str, argv=None, modes: tuple[str, ...] = ()):
-    args = parser(prog, description, modes).parse_args(argv)
+def parse(prog: str, description: str, argv=None, modes: tuple[str, ...] = (), extra=None):
+    args = parser(prog, description, modes, extra).parse_args(argv)
     args.workdir = args.workdir.resolve()
     try:
         args.workdir.mkdir(parents=True, exist_ok=True)

@@ -9,14 +9,30 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.contract import Adapter, Edit, Footprint, Mode, Parallel, Rerun, Synthetic
+from core.contract import (LAPTOP, TEAM, Adapter, Doc, Edit, Footprint, Mode, Parallel, Rerun,
+                           Service, Setup, Synthetic)
 
 
-def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None,
+def command(workdir: Path, mode: str, *, setup: str, fmt: str, scale: int, data: str | None,
             service_url: str | None) -> list[str]:
     argv = [sys.executable, "-m", "impl_gokart", "--workdir", str(workdir),
-            "--format", fmt, "--scale", str(scale)]
+            "--format", fmt, "--scale", str(scale), *_scheduler(setup, service_url)]
     return argv + (["--data", data] if data else [])
+
+
+def _scheduler(setup: str, service_url: str | None) -> list[str]:
+    if setup != TEAM:
+        return []
+    if not service_url:
+        raise ValueError("the team set-up needs service_url (the URL of a running luigid)")
+    return ["--scheduler-url", service_url]
+
+
+def luigid_command(state_dir: Path, port: int) -> list[str]:
+    state_dir = Path(state_dir)
+    return [str(Path(sys.executable).with_name("luigid")), "--address", "127.0.0.1",
+            "--port", str(port), "--state-path", str(state_dir / "state.pickle"),
+            "--logdir", str(state_dir)]
 
 
 def dag_command(workdir: Path, mode: str) -> list[str]:
@@ -30,15 +46,17 @@ def dag_command(workdir: Path, mode: str) -> list[str]:
 # redoes it, as the tests show.
 
 
-def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+def synthetic_command(workdir: Path, mode: str, *, setup: str, shape: str, n: int,
+                      service_url: str | None) -> list[str]:
     return [sys.executable, "-m", "impl_gokart.synthetic", "--workdir", str(workdir),
-            "--shape", shape, "--n", str(n)]
+            "--shape", shape, "--n", str(n), *_scheduler(setup, service_url)]
 
 
-def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str,
-                     cluster_address: str | None) -> list[str]:
+def parallel_command(workdir: Path, runner: str, *, setup: str, workers: int, grid: str,
+                     cluster_address: str | None, service_url: str | None) -> list[str]:
     return [sys.executable, "-m", "impl_gokart.selection", "--workdir", str(workdir),
-            "--runner", runner, "--workers", str(workers), "--grid", grid]
+            "--runner", runner, "--workers", str(workers), "--grid", grid,
+            *_scheduler(setup, service_url)]
 
 
 def rerun_reason(stdout: str, stderr: str, written: list[str]) -> str | None:
@@ -54,8 +72,8 @@ READ_PARAMS = '        params = read_params(self.staged_path("settings"))\n'
 ADAPTER = Adapter(
     name="gokart",
     package="impl_gokart",
-    modes=(Mode("local", "gokart.build: luigi's in-process scheduler, one worker; gokart "
-                         "pickles every task's result into the workdir", files=False),),
+    modes=(Mode("pickles", "gokart TaskOnKart tasks, one worker; gokart pickles every task's "
+                           "result into the workdir", files=False),),
     command=command,
     dag_command=dag_command,
     # dag.py is left out: it prints the tree for the report, it is not pipeline code
@@ -66,7 +84,21 @@ ADAPTER = Adapter(
     cold_prior_s=3.0,
     env_prefixes=("LUIGI_",),
     frameworks=("gokart", "luigi"),
-    synthetic=Synthetic(modes=("local",), command=synthetic_command),
+    setups=(
+        Setup(LAPTOP, "gokart.build: luigi's in-process scheduler",
+              why="how gokart's docs run a pipeline from Python",
+              docs=(Doc("gokart: Tutorial", "https://gokart.readthedocs.io/en/latest/"
+                                            "tutorial.html"),)),
+        Setup(TEAM, "the same tasks against a central luigid on 127.0.0.1 (--scheduler-url)",
+              why="gokart tasks are luigi tasks: a team shares luigi's central scheduler, which "
+                  "keeps two workers off the same task and shows the graph in its visualiser",
+              docs=(Doc("luigi: Using the Central Scheduler",
+                        "https://luigi.readthedocs.io/en/stable/central_scheduler.html"),),
+              service=Service(name="luigid", command=luigid_command,
+                              environment=lambda state_dir, database_url: {},
+                              health_path="/api/task_list?data=%7B%7D")),
+    ),
+    synthetic=Synthetic(modes=("pickles",), command=synthetic_command),
     parallel=Parallel(
         runners={"workers": "gokart.build(workers=N): luigi workers, one forked process per "
                             "running task"},

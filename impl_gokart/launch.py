@@ -12,6 +12,7 @@ import logging
 import sys
 
 import gokart
+import luigi
 import luigi.task
 from gokart.build import GokartBuildError
 
@@ -35,12 +36,22 @@ def failure_report(root: gokart.TaskOnKart, failed: GokartBuildError) -> str:
     return "\n".join(lines + [str(failed).strip()])
 
 
-def build(root: gokart.TaskOnKart) -> int:
-    try:
-        gokart.build(root, return_value=False, log_level=logging.CRITICAL)
-    except GokartBuildError as failed:
-        print(failure_report(root, failed), file=sys.stderr)
-        return 1
+def build(root: gokart.TaskOnKart, scheduler_url: str | None = None) -> int:
+    """gokart.build with luigi's in-process scheduler; with a central luigid, luigi.build of
+    the same tasks (gokart.build always builds with its own in-process scheduler)."""
+    if scheduler_url:
+        result = luigi.build([root], scheduler_url=scheduler_url, detailed_summary=True,
+                             log_level="CRITICAL")
+        if result.status.name.startswith("FAILED") or "SCHEDULING_FAILED" in result.status.name:
+            print(f"error: luigi ended with {result.status.name}\n{result.summary_text.strip()}",
+                  file=sys.stderr)
+            return 1
+    else:
+        try:
+            gokart.build(root, return_value=False, log_level=logging.CRITICAL)
+        except GokartBuildError as failed:
+            print(failure_report(root, failed), file=sys.stderr)
+            return 1
     # gokart.build raises only for failed tasks: a missing external input (a staged file
     # removed behind the command's back) leaves the root pending without an error.
     if not root.complete():

@@ -58,12 +58,19 @@ class Reduce(SelectionTask):
         self.dump(selection.reduce(self.workdir, selection.GRIDS[self.grid]))
 
 
-def build(root: Reduce, workers: int) -> int:
-    try:
-        gokart.build(root, return_value=False, log_level=logging.CRITICAL, workers=workers)
-    except GokartBuildError as failed:
-        print(f"error: gokart build failed: {str(failed).strip()}", file=sys.stderr)
-        return 1
+def build(root: Reduce, workers: int, scheduler_url: str | None = None) -> int:
+    if scheduler_url:  # gokart.build always builds with its own in-process scheduler
+        result = luigi.build([root], workers=workers, scheduler_url=scheduler_url,
+                             detailed_summary=True, log_level="CRITICAL")
+        if not result.status.name.startswith("SUCCESS"):
+            print(f"error: luigi ended with {result.status.name}", file=sys.stderr)
+            return 1
+    else:
+        try:
+            gokart.build(root, return_value=False, log_level=logging.CRITICAL, workers=workers)
+        except GokartBuildError as failed:
+            print(f"error: gokart build failed: {str(failed).strip()}", file=sys.stderr)
+            return 1
     if not root.complete():
         print("error: gokart did not complete the Reduce task", file=sys.stderr)
         return 1
@@ -72,13 +79,16 @@ def build(root: Reduce, workers: int) -> int:
 
 @cli.guarded
 def main(argv=None) -> int:
-    args = selection.parser("python -m impl_gokart.selection", RUNNERS).parse_args(argv)
+    ap = selection.parser("python -m impl_gokart.selection", RUNNERS)
+    ap.add_argument("--scheduler-url", default=None,
+                    help="a central luigid (default: luigi's in-process scheduler)")
+    args = ap.parse_args(argv)
     if args.cluster_address:
         raise UserError("runner 'workers' takes no --cluster-address")
     workdir = selection.stage_from(args)
     root = Reduce(workdir=str(workdir), grid=args.grid,
                   workspace_directory=str(workdir / WORKSPACE))
-    return build(root, args.workers)
+    return build(root, args.workers, args.scheduler_url)
 
 
 if __name__ == "__main__":

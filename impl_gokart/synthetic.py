@@ -72,8 +72,9 @@ def workload(workdir, shape: str, n: int) -> SyntheticTask:
 
 @cli.guarded
 def main(argv=None) -> int:
-    args = synthetic.parse("python -m impl_gokart.synthetic", "N trivial gokart tasks", argv)
-    return build(workload(args.workdir, args.shape, args.n))
+    args = synthetic.parse("python -m impl_gokart.synthetic", "N trivial gokart tasks", argv,
+                           extra=lambda p: p.add_argument("--scheduler-url", default=None))
+    return build(workload(args.workdir, args.shape, args.n), args.scheduler_url)
 
 
 if __name__ == "__main__":

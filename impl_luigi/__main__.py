@@ -6,30 +6,22 @@ import sys
 import luigi.configuration
 
 from core import cli, stage
-from impl_luigi.adapter import ADAPTER
-from impl_luigi.launch import CONFIG, run_luigi
+from impl_luigi.launch import CONFIG, add_scheduler_option, run_luigi, scheduler_options
 
 
 def luigi_argv(args) -> list[str]:
-    """What a user would type after `luigi` for this workdir and mode."""
+    """What a user would type after `luigi` for this workdir: the in-process scheduler, or the
+    central one at --scheduler-url."""
     argv = ["--module", "impl_luigi.pipeline", "Evaluate",
             "--workdir", str(args.workdir), "--format", args.format,
             "--scale", str(args.scale)]
-    if args.mode == "local":
-        return argv + ["--local-scheduler"]
-    return argv + ["--scheduler-url", args.scheduler_url]
+    return argv + scheduler_options(args.scheduler_url)
 
 
 def parse(argv):
     ap = cli.parser("python -m impl_luigi", __doc__.splitlines()[0])
-    ap.add_argument("--mode", choices=ADAPTER.mode_names, default=ADAPTER.default_mode,
-                    help="local: luigi's in-process scheduler; luigid: a central luigid")
-    ap.add_argument("--scheduler-url", default=None,
-                    help="URL of the luigid for --mode luigid, e.g. http://127.0.0.1:8082")
-    args = ap.parse_args(argv)
-    if args.mode == "luigid" and not args.scheduler_url:
-        ap.error("--mode luigid needs --scheduler-url")
-    return args
+    add_scheduler_option(ap)
+    return ap.parse_args(argv)
 
 
 @cli.guarded

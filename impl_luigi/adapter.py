@@ -6,21 +6,30 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-from core.contract import Adapter, Edit, Footprint, Mode, Parallel, Rerun, Service, Synthetic
+from core.contract import (LAPTOP, TEAM, Adapter, Doc, Edit, Footprint, Mode, Parallel, Rerun,
+                           Service, Setup, Synthetic)
 
 CONFIG = Path(__file__).resolve().with_name("luigi.cfg")
 
 
-def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None,
+def command(workdir: Path, mode: str, *, setup: str, fmt: str, scale: int, data: str | None,
             service_url: str | None) -> list[str]:
     argv = [sys.executable, "-m", "impl_luigi", "--workdir", str(workdir),
-            "--format", fmt, "--scale", str(scale), "--mode", mode]
-    if mode == "luigid":
-        argv += ["--scheduler-url", _required_url(service_url)]
+            "--format", fmt, "--scale", str(scale), *_scheduler(setup, service_url)]
     return argv + (["--data", data] if data else [])
 
 
-def environment(workdir: Path, mode: str, *, service_url: str | None) -> dict[str, str]:
+def _scheduler(setup: str, service_url: str | None) -> list[str]:
+    """The team's luigid, or luigi's in-process scheduler (the command's default)."""
+    if setup != TEAM:
+        return []
+    if not service_url:
+        raise ValueError("the team set-up needs service_url (the URL of a running luigid)")
+    return ["--scheduler-url", service_url]
+
+
+def environment(workdir: Path, mode: str, *, setup: str, service_url: str | None,
+                home: Path) -> dict[str, str]:
     return {"LUIGI_CONFIG_PATH": str(CONFIG)}
 
 
@@ -30,18 +39,19 @@ def dag_command(workdir: Path, mode: str) -> list[str]:
             "Evaluate", "--workdir", str(workdir)]
 
 
-def recovery_commands(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None,
-                      service_url: str | None) -> list[list[str]]:
-    """Local mode: [] because luigi recovers by itself, as the tests show: with atomic outputs
-    a killed task leaves only a *-luigi-tmp-* file, never an output, so the plain rerun redoes
-    it. luigid mode: luigid refuses the task to any new worker while it believes the dead
-    worker still runs it (exit status already_running, for up to about two minutes); the user
-    waits until luigid lets it go (impl_luigi/wait_for_luigid.py), then reruns."""
-    if mode != "luigid":
+def recovery_commands(workdir: Path, mode: str, *, setup: str, fmt: str, scale: int,
+                      data: str | None, service_url: str | None) -> list[list[str]]:
+    """Laptop: [] because luigi recovers by itself, as the tests show: with atomic outputs a
+    killed task leaves only a *-luigi-tmp-* file, never an output, so the plain rerun redoes
+    it. Team: luigid refuses the task to any new worker while it believes the dead worker
+    still runs it (exit status already_running, for up to about two minutes); the user waits
+    until luigid lets it go (impl_luigi/wait_for_luigid.py), then reruns."""
+    if setup != TEAM:
         return []
     wait = [sys.executable, "-m", "impl_luigi.wait_for_luigid",
-            "--scheduler-url", _required_url(service_url), "--workdir", str(workdir)]
-    rerun = command(workdir, mode, fmt=fmt, scale=scale, data=data, service_url=service_url)
+            *_scheduler(setup, service_url), "--workdir", str(workdir)]
+    rerun = command(workdir, mode, setup=setup, fmt=fmt, scale=scale, data=data,
+                    service_url=service_url)
     return [wait, rerun]
 
 
@@ -54,25 +64,21 @@ def luigid_command(state_dir: Path, port: int) -> list[str]:
             "--logdir", str(state_dir)]
 
 
-def luigid_environment(state_dir: Path) -> dict[str, str]:
+def luigid_environment(state_dir: Path, database_url: str | None) -> dict[str, str]:
     return {"LUIGI_CONFIG_PATH": str(CONFIG)}
 
 
-def _required_url(service_url: str | None) -> str:
-    if not service_url:
-        raise ValueError("mode 'luigid' needs service_url (the URL of a running luigid)")
-    return service_url
-
-
-def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+def synthetic_command(workdir: Path, mode: str, *, setup: str, shape: str, n: int,
+                      service_url: str | None) -> list[str]:
     return [sys.executable, "-m", "impl_luigi.synthetic", "--workdir", str(workdir),
-            "--shape", shape, "--n", str(n)]
+            "--shape", shape, "--n", str(n), *_scheduler(setup, service_url)]
 
 
-def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str,
-                     cluster_address: str | None) -> list[str]:
+def parallel_command(workdir: Path, runner: str, *, setup: str, workers: int, grid: str,
+                     cluster_address: str | None, service_url: str | None) -> list[str]:
     return [sys.executable, "-m", "impl_luigi.selection", "--workdir", str(workdir),
-            "--runner", runner, "--workers", str(workers), "--grid", grid]
+            "--runner", runner, "--workers", str(workers), "--grid", grid,
+            *_scheduler(setup, service_url)]
 
 
 # a scheduler API call (not a static page), so 200 means the scheduler answers
@@ -83,10 +89,8 @@ TRAIN_OUTPUT = "        with self.output().temporary_path() as model:\n"
 ADAPTER = Adapter(
     name="luigi",
     package="impl_luigi",
-    modes=(
-        Mode("local", "luigi's in-process scheduler (--local-scheduler), one worker", files=True),
-        Mode("luigid", "a central luigid scheduler, one worker", files=True),
-    ),
+    modes=(Mode("files", "luigi Tasks handing files over (LocalTarget, atomic writes), one "
+                         "worker", files=True),),
     command=command,
     environment=environment,
     dag_command=dag_command,
@@ -100,11 +104,23 @@ ADAPTER = Adapter(
     cold_prior_s=3.5,
     env_prefixes=("LUIGI_",),
     frameworks=("luigi",),
-    services=(Service(
-        name="luigid", modes=("luigid",), command=luigid_command,
-        environment=luigid_environment,
-        health_path=RUNNING_TASKS),),
-    synthetic=Synthetic(modes=("local",), command=synthetic_command),
+    setups=(
+        Setup(LAPTOP, "luigi's in-process scheduler (--local-scheduler)",
+              why="the zero-configuration way luigi's docs start with; they call it not "
+                  "recommended for production",
+              docs=(Doc("Using the Central Scheduler",
+                        "https://luigi.readthedocs.io/en/stable/central_scheduler.html"),),
+              files=("impl_luigi/luigi.cfg",)),
+        Setup(TEAM, "a central luigid on 127.0.0.1, its visualiser included (--scheduler-url)",
+              why="luigi's docs recommend the central scheduler for production: it stops two "
+                  "workers running the same task and shows the pipeline in its visualiser",
+              docs=(Doc("Using the Central Scheduler",
+                        "https://luigi.readthedocs.io/en/stable/central_scheduler.html"),),
+              service=Service(name="luigid", command=luigid_command,
+                              environment=luigid_environment, health_path=RUNNING_TASKS),
+              files=("impl_luigi/luigi.cfg",)),
+    ),
+    synthetic=Synthetic(modes=("files",), command=synthetic_command),
     parallel=Parallel(
         runners={"workers": "luigi --workers N: one forked process per running task"},
         command=parallel_command),

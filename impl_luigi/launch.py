@@ -44,6 +44,17 @@ def quiet_logging() -> ExecutionSummary:
     return summary
 
 
+def add_scheduler_option(parser) -> None:
+    parser.add_argument("--scheduler-url", default=None,
+                        help="a central luigid, e.g. http://127.0.0.1:8082 (default: luigi's "
+                             "in-process scheduler)")
+
+
+def scheduler_options(url: str | None) -> list[str]:
+    """luigi's own options for the in-process scheduler or a central one."""
+    return ["--scheduler-url", url] if url else ["--local-scheduler"]
+
+
 def run_luigi(argv: list[str]) -> int:
     """luigi's own command line on argv; on failure its execution summary goes to stderr."""
     summary = quiet_logging()

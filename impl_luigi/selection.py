@@ -16,7 +16,7 @@ import luigi.format
 from core import FORMATS, cli, layout, selection
 from core.errors import UserError
 from core.params import Params
-from impl_luigi.launch import CONFIG, quiet_logging
+from impl_luigi.launch import CONFIG, add_scheduler_option, quiet_logging
 from impl_luigi.pipeline import StagedData, StagedParams
 
 RUNNERS = ("workers",)
@@ -77,9 +77,10 @@ class Reduce(SelectionTask):
         selection.reduce(self.workdir, selection.GRIDS[self.grid])
 
 
-def build(root: Reduce, workers: int) -> int:
+def build(root: Reduce, workers: int, scheduler_url: str | None = None) -> int:
     summary = quiet_logging()
-    result = luigi.build([root], local_scheduler=True, workers=workers, detailed_summary=True)
+    where = {"scheduler_url": scheduler_url} if scheduler_url else {"local_scheduler": True}
+    result = luigi.build([root], workers=workers, detailed_summary=True, **where)
     if result.status.name.startswith("SUCCESS") and root.complete():
         return 0
     print(f"error: luigi ended with {result.status.name}\n{summary.text.strip()}", file=sys.stderr)
@@ -88,12 +89,15 @@ def build(root: Reduce, workers: int) -> int:
 
 @cli.guarded
 def main(argv=None) -> int:
-    args = selection.parser("python -m impl_luigi.selection", RUNNERS).parse_args(argv)
+    ap = selection.parser("python -m impl_luigi.selection", RUNNERS)
+    add_scheduler_option(ap)
+    args = ap.parse_args(argv)
     if args.cluster_address:
         raise UserError("runner 'workers' takes no --cluster-address")
     workdir = selection.stage_from(args)
     luigi.configuration.add_config_path(str(CONFIG))
-    return build(Reduce(workdir=workdir, format=args.format, grid=args.grid), args.workers)
+    return build(Reduce(workdir=workdir, format=args.format, grid=args.grid), args.workers,
+                 args.scheduler_url)
 
 
 if __name__ == "__main__":

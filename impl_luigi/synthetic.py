@@ -13,7 +13,7 @@ import luigi
 import luigi.configuration
 
 from core import cli, synthetic
-from impl_luigi.launch import CONFIG, run_luigi
+from impl_luigi.launch import CONFIG, add_scheduler_option, run_luigi, scheduler_options
 
 
 class SyntheticTask(luigi.Task):
@@ -69,12 +69,14 @@ def luigi_argv(args) -> list[str]:
     named here because running it as a script already registered its tasks (naming it would
     import it a second time and make every task name ambiguous)."""
     root = ["Link", "--i"] if args.shape == "chain" else ["Gather", "--n"]
-    return [*root, str(args.n), "--workdir", str(args.workdir), "--local-scheduler"]
+    return [*root, str(args.n), "--workdir", str(args.workdir),
+            *scheduler_options(args.scheduler_url)]
 
 
 @cli.guarded
 def main(argv=None) -> int:
-    args = synthetic.parse("python -m impl_luigi.synthetic", "N trivial luigi tasks", argv)
+    args = synthetic.parse("python -m impl_luigi.synthetic", "N trivial luigi tasks", argv,
+                           extra=add_scheduler_option)
     luigi.configuration.add_config_path(str(CONFIG))
     return run_luigi(luigi_argv(args))
 

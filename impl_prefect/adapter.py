@@ -1,12 +1,14 @@
 """The prefect flow as `bench` sees it (stdlib only; bench/contract.md).
 
-Where prefect keeps its state, all inside the working directory:
-- `.prefect/` is PREFECT_HOME: the SQLite database of flow and task runs, profiles, memo
-  store. It is the tool home, what a machine that ran prefect before already has, so the
-  `cold` scenario copies a pre-initialised one in.
-- `.prefect-results/` holds the persisted task results, which are prefect's cache: a rerun
-  finds a finished task there by its cache key. It is deliberately outside the tool home: a
-  copied tool home must not carry another run's cache, or a `cold` run would skip steps.
+Where prefect keeps its state:
+- PREFECT_HOME (the SQLite database of flow and task runs, profiles, the memo store) is the
+  tool's machine-level home: the harness keeps it at one path per run and set-up, initialised
+  once, as a machine that ran prefect before has one ~/.prefect (prefect skips block
+  registration only when its memo matches a hash that includes the database's path). Typed
+  by hand without PREFECT_HOME, the command puts it in the workdir, never under ~.
+- `.prefect-results/` in the workdir holds the persisted task results, which are prefect's
+  cache: a rerun finds a finished task there by its cache key. It is deliberately outside the
+  home: a shared home must not carry another run's cache, or a `cold` run would skip steps.
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ import re
 import sys
 from pathlib import Path
 
-from core.contract import (Adapter, Cluster, Edit, Footprint, Mode, Parallel, Rerun, Service,
-                           Synthetic)
+from core.contract import (LAPTOP, TEAM, Adapter, Cluster, Doc, Edit, Footprint, Mode, Parallel,
+                           Rerun, Service, Setup, Synthetic)
 
 HOME = ".prefect"
 RESULTS_DIR = ".prefect-results"
@@ -35,22 +37,19 @@ def tool_environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def _handoff(mode: str) -> str:
-    return "files" if mode == "files" else "memory"
-
-
-def command(workdir: Path, mode: str, *, fmt: str, scale: int, data: str | None,
+def command(workdir: Path, mode: str, *, setup: str, fmt: str, scale: int, data: str | None,
             service_url: str | None) -> list[str]:
     argv = [sys.executable, "-m", "impl_prefect", "--workdir", str(workdir),
-            "--mode", _handoff(mode), "--format", fmt, "--scale", str(scale)]
+            "--mode", mode, "--format", fmt, "--scale", str(scale)]
     return argv + (["--data", data] if data else [])
 
 
-def environment(workdir: Path, mode: str, *, service_url: str | None) -> dict[str, str]:
-    env = tool_environment(workdir)
-    # Without a URL (e.g. drawing the DAG before any service is up) prefect falls back to its
-    # temporary server, which serves the same flow.
-    if mode == "server" and service_url:
+def environment(workdir: Path, mode: str, *, setup: str, service_url: str | None,
+                home: Path) -> dict[str, str]:
+    """The team's standing server through PREFECT_API_URL, as prefect's docs configure a
+    client; without it (the laptop) each run starts prefect's temporary server."""
+    env = {**tool_environment(workdir), "PREFECT_HOME": str(Path(home).resolve())}
+    if setup == TEAM and service_url:
         env["PREFECT_API_URL"] = _api_url(service_url)
     return env
 
@@ -64,7 +63,7 @@ def dag_command(workdir: Path, mode: str) -> list[str]:
     # prefect has no static DAG without a flow run: this runs the flow (reusing its cache) and
     # prints the task-run graph the prefect API reports for that run.
     return [sys.executable, "-m", "impl_prefect.dag", "--workdir", str(workdir),
-            "--mode", _handoff(mode)]
+            "--mode", mode]
 
 
 # after a SIGKILL the plain rerun recovers: unfinished tasks left no cache entry, so the
@@ -76,23 +75,28 @@ def server_command(state_dir: Path, port: int) -> list[str]:
             "--port", str(port), "--analytics-off"]
 
 
-def server_environment(state_dir: Path) -> dict[str, str]:
+def server_environment(state_dir: Path, database_url: str | None) -> dict[str, str]:
+    """The server's own home in state_dir, its runs in the team's PostgreSQL database."""
     home = Path(state_dir).resolve() / "prefect-home"
-    return {
+    env = {
         "PREFECT_HOME": str(home),
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
+    if database_url:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+    return env
 
 
-def synthetic_command(workdir: Path, mode: str, *, shape: str, n: int) -> list[str]:
+def synthetic_command(workdir: Path, mode: str, *, setup: str, shape: str, n: int,
+                      service_url: str | None) -> list[str]:
     return [sys.executable, "-m", "impl_prefect.synthetic", "--workdir", str(workdir),
             "--mode", mode, "--shape", shape, "--n", str(n)]
 
 
-def parallel_command(workdir: Path, runner: str, *, workers: int, grid: str,
-                     cluster_address: str | None) -> list[str]:
+def parallel_command(workdir: Path, runner: str, *, setup: str, workers: int, grid: str,
+                     cluster_address: str | None, service_url: str | None) -> list[str]:
     argv = [sys.executable, "-m", "impl_prefect.selection", "--workdir", str(workdir),
             "--runner", runner, "--workers", str(workers), "--grid", grid]
     return argv + (["--cluster-address", cluster_address] if cluster_address else [])
@@ -132,12 +136,10 @@ ADAPTER = Adapter(
     name="prefect",
     package="impl_prefect",
     modes=(
-        Mode("memory", "tasks hand values over; results persisted in the workdir; temporary "
-                       "API server started by each run", files=False),
+        Mode("memory", "tasks hand values over; results persisted in the workdir",
+             files=False),
         Mode("files", "tasks hand over paths of files written by core.io (as luigi and "
-                      "snakemake do); temporary API server started by each run", files=True),
-        Mode("server", "as memory, against a standing `prefect server` (the set-up a team "
-                       "would run)", files=False),
+                      "snakemake do)", files=True),
     ),
     command=command,
     environment=environment,
@@ -146,12 +148,28 @@ ADAPTER = Adapter(
     footprint=Footprint(imports=("prefect",), distributions=("prefect",)),
     colour="#1a9e77",
     cold_prior_s=12.0,
-    tool_home=(HOME,),
+    keeps_home=True,
     state_dirs=(HOME,),
     env_prefixes=("PREFECT_",),
     frameworks=("prefect",),
-    services=(Service(name="prefect-server", modes=("server",), command=server_command,
-                      environment=server_environment, health_path="/api/health"),),
+    setups=(
+        Setup(LAPTOP, "no server: each run starts prefect's temporary API server on SQLite",
+              why="what a flow does with no configuration at all (prefect's docs: run a flow "
+                  "by calling it)",
+              docs=(Doc("Prefect: Settings and profiles",
+                        "https://docs.prefect.io/v3/develop/settings-and-profiles"),)),
+        Setup(TEAM, "a standing `prefect server` on 127.0.0.1 backed by PostgreSQL, the "
+                    "client pointed at it with PREFECT_API_URL",
+              why="prefect's docs send anything beyond local testing to a self-hosted server "
+                  "on PostgreSQL: runs are kept, shared and shown in its UI",
+              docs=(Doc("Prefect: Self-host a Prefect server",
+                        "https://docs.prefect.io/v3/manage/self-host"),
+                    Doc("Prefect: Settings reference (database connection URL)",
+                        "https://docs.prefect.io/v3/api-ref/settings-ref")),
+              service=Service(name="prefect-server", command=server_command,
+                              environment=server_environment, health_path="/api/health",
+                              database=True)),
+    ),
     synthetic=Synthetic(modes=("memory", "files"), command=synthetic_command),
     parallel=Parallel(
         runners={"threads": "ThreadPoolTaskRunner(max_workers=N), prefect's default task runner",

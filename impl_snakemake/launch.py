@@ -19,6 +19,11 @@ def keep_tool_state_inside(workdir: Path) -> None:
     tempfile.tempdir = None
 
 
+def add_profile_option(parser) -> None:
+    parser.add_argument("--workflow-profile", default=None, metavar="DIR",
+                        help="a snakemake workflow profile (default: none)")
+
+
 def run_snakemake(options: list[str]) -> int:
     """The `snakemake` command is `sys.exit(snakemake.cli.main())`; calling it here runs the
     very CLI users type (its argument parsing and plugin discovery included, ~1.4 s more than

@@ -11,11 +11,11 @@ from pathlib import Path
 from bench.engine import process, provenance, registry
 from bench.engine.profiles import FORMATS, PROFILES, STEPS
 from bench.engine.session import Session, now
-from bench.engine.workspace import environment_template
+from bench.engine.workspace import environment_template, user_facing
 from bench.scenarios.catalog import SCENARIOS
 from bench.store import records, run_info
 from bench.store.run_info import ImplInfo, RunInfo
-from core.contract import Adapter
+from core.contract import SETUPS, Adapter
 
 DEFAULT_OUT = process.REPO / "reports"
 DEFAULT_SEED = 1
@@ -36,6 +36,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(profile="default")
     p.add_argument("--impl", action="append", metavar="NAME[,NAME]",
                    help="implementations to run (default: all available)")
+    p.add_argument("--setup", action="append", metavar="SETUP[,SETUP]",
+                   help=f"only these set-ups ({', '.join(SETUPS)}; default: the profile's)")
     p.add_argument("--mode", action="append", metavar="MODE[,MODE]",
                    help="only these modes (default: each scenario's modes)")
     p.add_argument("--scenario", action="append", metavar="NAME[,NAME]",
@@ -99,7 +101,7 @@ def configure(args, loaded: registry.Loaded) -> dict:
         scenarios=_names(args.scenario, list(SCENARIOS), "scenario"), rounds=args.rounds,
         scales=_scales(args.scales), formats=_names(args.formats, FORMATS, "format"),
         steps=_names(args.steps, STEPS, "step"), warmup=False if args.no_warmup else None,
-        timeout_s=args.timeout)
+        timeout_s=args.timeout, setups=_names(args.setup, SETUPS, "set-up"))
     available = loaded.by_name()
     impls = _names(args.impl, list(available), "implementation") or list(available)
     modes = _names(args.mode)
@@ -136,27 +138,53 @@ def new_run_dir(out: Path, profile: str) -> tuple[str, Path]:
 
 
 def _impl_info(adapter: Adapter, module: str, source_hash: str, packages: dict) -> ImplInfo:
+    switches = adapter.rerun.switches if adapter.rerun else ()
     return ImplInfo(
         adapter=module, package=adapter.package,
-        modes={m.name: m.description for m in adapter.modes},
+        modes={m.name: m.description for m in adapter.modes + switches},
         default_mode=adapter.default_mode,
-        format_modes=[m.name for m in adapter.modes if m.files], colour=adapter.colour,
-        services={m: s.name for s in adapter.services for m in s.modes},
-        tool_home=list(adapter.tool_home), source_files=list(adapter.source_files),
+        format_modes=[m.name for m in adapter.modes + switches if m.files],
+        colour=adapter.colour,
+        services={s.name: s.service.name for s in adapter.setups if s.service},
+        setups={s.name: _setup_info(adapter, s) for s in adapter.setups},
+        keeps_home=adapter.keeps_home, source_files=list(adapter.source_files),
         version=packages.get(adapter.name), source_hash=source_hash,
-        environment={m: _adapter_environment(adapter, m) for m in adapter.mode_names},
         reference=adapter.reference is not None)
 
 
-def _adapter_environment(adapter: Adapter, mode: str) -> dict[str, str] | str:
-    """What the adapter adds to each execution's environment, with placeholders for paths."""
-    workdir = Path("/WORKDIR")
-    url = "http://127.0.0.1:PORT" if adapter.service_for(mode) else None
-    try:
-        env = adapter.environment(workdir, mode, service_url=url)
-    except Exception as exc:  # recorded, not fatal: the executions will show the same error
-        return f"error: {type(exc).__name__}: {exc}"
-    return {k: str(v).replace(str(workdir), "{workdir}") for k, v in sorted(env.items())}
+# How a command and its variables read in run.json and the report: placeholders, not paths.
+WORKDIR, HOME, SERVER = Path("/WORKDIR"), Path("/TOOL_HOME"), "http://127.0.0.1:PORT"
+PLACEHOLDERS = {str(WORKDIR): "$WORKDIR", str(HOME): "$TOOL_HOME"}
+
+
+def _setup_info(adapter: Adapter, setup) -> dict:
+    """What the report's "How each tool was set up" shows: the set-up's reasons, its files,
+    and per mode the exact command and the variables the adapter adds."""
+    url = SERVER if setup.service else None
+    info = {"summary": setup.summary, "why": setup.why,
+            "docs": [[d.title, d.url] for d in setup.docs],
+            "service": setup.service.name if setup.service else None,
+            "database": bool(setup.service and setup.service.database),
+            "files": list(setup.files), "settings": [list(kv) for kv in setup.settings],
+            "unavailable": setup.unavailable, "commands": {}, "environment": {}}
+    for mode in adapter.mode_names:
+        try:
+            argv = adapter.command(WORKDIR, mode, setup=setup.name, fmt="parquet", scale=1,
+                                   data=None, service_url=url)
+            env = adapter.environment(WORKDIR, mode, setup=setup.name, service_url=url,
+                                      home=HOME)
+        except Exception as exc:  # recorded, not fatal: the executions will show the same error
+            info["commands"][mode] = f"error: {type(exc).__name__}: {exc}"
+            continue
+        info["commands"][mode] = [_placeholder(a) for a in user_facing(argv, WORKDIR)]
+        info["environment"][mode] = {k: _placeholder(str(v)) for k, v in sorted(env.items())}
+    return info
+
+
+def _placeholder(text: str) -> str:
+    for path, name in PLACEHOLDERS.items():
+        text = text.replace(path, name)
+    return text
 
 
 def start_info(run_id: str, run_dir: Path, config: dict, loaded: registry.Loaded,

@@ -14,7 +14,7 @@ import random
 from typing import Callable, Iterable
 
 from bench.engine.profiles import DEFAULT_FORMAT, Profile
-from core.contract import Adapter
+from core.contract import LAPTOP, Adapter
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,16 +26,17 @@ class Slot:
     size: int = 1               # data scale K; pertask: N tasks; parallel: workers
     format: str | None = None
     runner: str | None = None   # parallel: the runner
+    setup: str = LAPTOP         # core.contract.SETUPS: where the tool runs
     selection: str = ""    # the profile scenario that asked for this slot (rounds come from it)
 
     def sort_key(self) -> tuple:
-        return (self.impl, self.mode or "", self.scenario, self.variant or "", self.size,
-                self.format or "", self.runner or "", self.selection)
+        return (self.impl, self.setup, self.mode or "", self.scenario, self.variant or "",
+                self.size, self.format or "", self.runner or "", self.selection)
 
     @property
     def record_key(self) -> tuple:
         return (self.impl, self.mode, self.scenario, self.variant, self.size, self.format,
-                self.runner)
+                self.runner, self.setup)
 
     def label(self) -> str:
         where = f"@{self.variant}" if self.variant else ""
@@ -43,7 +44,7 @@ class Slot:
         size = f" {self.format or '-'} x{self.size}" if self.scenario == "io" else ""
         if self.scenario in ("pertask", "parallel"):
             size = f" n={self.size}" if self.scenario == "pertask" else f" workers={self.size}"
-        return f"{self.scenario}{where} {self.impl}/{how}{size}"
+        return f"{self.scenario}{where} {self.impl}/{how}/{self.setup}{size}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Execution:
         """Matches bench.store.records.Record.key of the timed record this execution stores."""
         s = self.slot
         return (self.round, s.impl, s.mode, s.scenario, s.variant, s.size, s.format, s.runner,
-                "timed")
+                s.setup, "timed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +66,10 @@ class Choice:
     """What the user narrowed the run to: modes (None: each scenario's own) and runners."""
     modes: tuple[str, ...] | None
     runners: tuple[str, ...]
+
+    def setups(self, profile: Profile, selection: str, adapter: Adapter) -> tuple[str, ...]:
+        """The set-ups the profile runs this scenario in that the adapter runs here."""
+        return tuple(s for s in profile.setups_of(selection) if adapter.runs_in(s))
 
 
 def format_of(adapter: Adapter, mode: str, fmt: str = DEFAULT_FORMAT) -> str | None:
@@ -135,7 +140,7 @@ def _warmup_slots(slots: list[Slot], per_mode: bool) -> list[Slot]:
     for s in slots:
         if s.scenario == "footprint":
             continue
-        key = (s.impl, (s.mode or s.runner) if per_mode else "")
+        key = (s.impl, s.setup, (s.mode or s.runner) if per_mode else "")
         if key in seen:
             continue
         if s.scenario in ("pertask", "parallel"):
@@ -145,5 +150,6 @@ def _warmup_slots(slots: list[Slot], per_mode: bool) -> list[Slot]:
                                             selection="warmup")
         else:
             fmt = s.format if s.format is None else DEFAULT_FORMAT
-            seen[key] = Slot(s.impl, s.mode, "cold", format=fmt, selection="warmup")
+            seen[key] = Slot(s.impl, s.mode, "cold", format=fmt, setup=s.setup,
+                             selection="warmup")
     return list(seen.values())

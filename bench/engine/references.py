@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from bench.engine import verify
-from core.contract import Adapter
+from core.contract import LAPTOP, Adapter
 
 if TYPE_CHECKING:
     from bench.engine.workspace import Workspace
@@ -76,17 +76,18 @@ class References:
         ref = self.adapter()
         mode = ref.reference.mode
         scratch = self.ws.scratch(f"reference-x{scale}")
-        workdir = self.ws.new_workdir(ref, scratch, with_home=False)
-        run = self.ws.pipeline(ref, mode, workdir, scratch, fmt=None, scale=scale,
+        workdir = self.ws.new_workdir(scratch)
+        run = self.ws.pipeline(ref, mode, LAPTOP, workdir, scratch, fmt=None, scale=scale,
                                label="reference")
-        sha = verify.sha256(workdir / verify.PREDICTIONS)
+        delivered = self.ws.deliverables(ref, workdir)
+        sha = verify.sha256(delivered.predictions)
         if run.outcome.exit_code != 0 or sha is None:
             log = self.ws.keep_log(run.outcome, f"reference-x{scale}")
             raise ReferenceError(f"the reference run at scale {scale} failed (exit "
                                  f"{run.outcome.exit_code}): "
                                  f"{run.outcome.stderr_tail.strip()[-300:]} (see {log})")
         answer = {"predictions_sha256": sha, "mode": mode, "wall_s": run.outcome.wall_s,
-                  "metrics": read_json(workdir / verify.METRICS)}
+                  "metrics": read_json(delivered.metrics)}
         shutil.rmtree(scratch, ignore_errors=True)
         return answer
 
@@ -98,11 +99,12 @@ class References:
         ref = self.adapter()
         runner = ref.reference.parallel_runner
         scratch = self.ws.scratch("parallel-reference")
-        workdir = self.ws.new_workdir(ref, scratch, with_home=False)
-        argv = ref.parallel.command(workdir, runner, workers=1, grid=grid, cluster_address=None)
-        done = self.ws.run(argv, ref, ref.default_mode, workdir, scratch, size=1,
+        workdir = self.ws.new_workdir(scratch)
+        argv = ref.parallel.command(workdir, runner, setup=LAPTOP, workers=1, grid=grid,
+                                    cluster_address=None, service_url=None)
+        done = self.ws.run(argv, ref, ref.default_mode, LAPTOP, workdir, scratch, size=1,
                            label="reference")
-        sha = verify.sha256(workdir / verify.PREDICTIONS)
+        sha = verify.sha256(self.ws.deliverables(ref, workdir).predictions)
         if done.outcome.exit_code != 0 or sha is None:
             log = self.ws.keep_log(done.outcome, "parallel-reference")
             raise ReferenceError(f"the reference selection failed (exit "

@@ -1,5 +1,6 @@
-"""Processes the harness starts beside the measured ones: servers some modes need (luigid,
-prefect server) and clusters some parallel runners need (a dask LocalCluster).
+"""Processes the harness starts beside the measured ones: the servers of the team set-ups
+(luigid, a prefect server on its PostgreSQL database) and clusters some parallel runners need
+(a dask LocalCluster).
 
 Each runs on 127.0.0.1 on a free port, in a new session, with its state in the run's scratch
 directory. It is stopped by its PID (SIGTERM, then SIGKILL) on the way out, whether the block
@@ -16,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.engine import process
+from bench.engine.database import Database
 from bench.engine.workspace import Workspace, base_environment
 from core.contract import Adapter, Cluster, Service
 
@@ -76,14 +78,22 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"service-{service.name}.log"
         self.proc: subprocess.Popen | None = None
+        self.database: Database | None = None
         self.info: dict = {"name": service.name, "impl": adapter.name, "port": self.port}
 
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        database_url = None
+        if self.service.database:
+            self.database = Database(self.state_dir / "postgresql",
+                                     self.log.with_name(f"service-{self.service.name}-db.log"))
+            self.info["database"] = self.database.info
+            self.database.start()
+            database_url = self.database.url
         argv = self.service.command(self.state_dir, self.port)
         env = base_environment(self.state_dir, self.scrubbed)
-        env.update(self.service.environment(self.state_dir))
+        env.update(self.service.environment(self.state_dir, database_url))
         t0 = time.perf_counter()
         with open(self.log, "wb") as log:
             self.proc = start(argv, cwd=self.state_dir, env=env, stdout=log, stderr=log)
@@ -104,10 +114,12 @@ class Server:
                            f"{HEALTH_TIMEOUT_S:.0f} s; see {self.log}")
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        proc, self.proc = self.proc, None
-        stop_session(proc, self.info, STOP_GRACE_S)
+        """The server first (it holds the database's connections), then its database."""
+        if self.proc is not None:
+            proc, self.proc = self.proc, None
+            stop_session(proc, self.info, STOP_GRACE_S)
+        if self.database is not None:
+            self.database.stop()
 
 
 class Servers:
@@ -115,15 +127,15 @@ class Servers:
 
     def __init__(self, ws: Workspace, needed: list[tuple[str, str]]):
         self.ws = ws
-        self.needed = needed  # (impl name, mode)
+        self.needed = needed  # (impl name, set-up)
         self.running: dict[tuple[str, str], Server] = {}
         self.on_started = lambda described: None
 
     def __enter__(self) -> "Servers":
         try:
-            for impl_name, mode in self.needed:
+            for impl_name, setup in self.needed:
                 adapter = self.ws.adapters[impl_name]
-                service = adapter.service_for(mode)
+                service = adapter.service_for(setup)
                 key = (impl_name, service.name)
                 if key not in self.running:
                     server = Server(adapter, service, self.ws.work / "services" / service.name,
@@ -131,7 +143,7 @@ class Servers:
                     self.running[key] = server
                     server.start()
                     self.on_started(self.describe())
-                self.ws.service_urls[(impl_name, mode)] = self.running[key].url
+                self.ws.service_urls[(impl_name, setup)] = self.running[key].url
         except BaseException:
             self.__exit__(None, None, None)
             raise

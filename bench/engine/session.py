@@ -24,7 +24,7 @@ from bench.engine.services import Servers, ServiceError
 from bench.engine.workspace import REPO, Workspace, user_text
 from bench.store import records, run_info
 from bench.store.records import Record
-from core.contract import Adapter
+from core.contract import LAPTOP, Adapter
 
 if TYPE_CHECKING:
     from bench.scenarios.base import Scenario
@@ -41,7 +41,7 @@ def execute(ws: Workspace, scenarios: dict[str, "Scenario"], ex: plan.Execution)
     s = ex.slot
     adapter = ws.adapters[s.impl]
     scenario = scenarios.get(s.selection) or scenarios[s.scenario]
-    scratch = ws.scratch(f"{s.impl}-{s.runner or s.mode}-{s.scenario}")
+    scratch = ws.scratch(f"{s.impl}-{s.runner or s.mode}-{s.setup}-{s.scenario}")
     try:
         fields = scenario.run(ws, ex, adapter, scratch)
     except Exception as exc:  # an adapter or preparation error is this slot's failure only
@@ -51,7 +51,7 @@ def execute(ws: Workspace, scenarios: dict[str, "Scenario"], ex: plan.Execution)
         shutil.rmtree(scratch, ignore_errors=True)
     return Record(run_id=ws.run_id, impl=s.impl, mode=s.mode, scenario=s.scenario,
                   variant=s.variant, size=s.size, format=s.format, runner=s.runner,
-                  round=ex.round, warmup=ex.warmup, phase="timed", **fields)
+                  setup=s.setup, round=ex.round, warmup=ex.warmup, phase="timed", **fields)
 
 
 def now() -> str:
@@ -78,8 +78,7 @@ class Session:
         self.progress: Progress | None = None
 
     def _needs_service(self, slot: plan.Slot) -> bool:
-        return slot.mode is not None and \
-            self.ws.adapters[slot.impl].service_for(slot.mode) is not None
+        return self.ws.adapters[slot.impl].service_for(slot.setup) is not None
 
     def pending(self) -> list[plan.Execution]:
         done = {r.key for r in records.load(self.records_path)}
@@ -122,7 +121,8 @@ class Session:
     def store_once(self, adapter: Adapter, scenario: str, detail: dict) -> None:
         """A record of a scenario counted once per run, in the adapter's default mode."""
         record = Record(run_id=self.info.run_id, impl=adapter.name, mode=adapter.default_mode,
-                        scenario=scenario, round=1, status="ok", wall_s=0.0, detail=detail)
+                        scenario=scenario, round=1, status="ok", wall_s=0.0, detail=detail,
+                        setup=LAPTOP)
         if record.key not in {r.key for r in records.load(self.records_path)}:
             records.append(self.records_path, record)
 
@@ -132,7 +132,7 @@ class Session:
         self._executions(plain)
         if not served:
             return
-        needed = sorted({(ex.slot.impl, ex.slot.mode) for ex in served})
+        needed = sorted({(ex.slot.impl, ex.slot.setup) for ex in served})
         names = sorted({self.ws.adapters[i].service_for(m).name for i, m in needed})
         self.progress.note(f"starting {', '.join(names)} on 127.0.0.1 ...")
         servers = Servers(self.ws, needed)
@@ -186,12 +186,12 @@ class Session:
 
     def _dag(self, adapter: Adapter, mode: str, target: Path) -> None:
         scratch = self.ws.scratch(f"dag-{adapter.name}-{mode}")
-        workdir = self.ws.new_workdir(adapter, scratch, with_home=True)
+        workdir = self.ws.new_workdir(scratch)
         argv = adapter.dag_command(workdir, mode)
         self.progress.note(f"dag of {adapter.name}/{mode} ...")
         stage = [sys.executable, "-c", STAGE, str(workdir)] + ([self.ws.data] if self.ws.data
                                                                  else [])
-        env = self.ws.environment(adapter, mode, workdir)
+        env = self.ws.environment(adapter, mode, LAPTOP, workdir)
         result = process.run(stage, env=env, cwd=workdir, logs=scratch / "logs",
                              timeout_s=DAG_TIMEOUT_S, label="stage")
         if result.exit_code == 0:

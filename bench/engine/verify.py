@@ -10,9 +10,8 @@ import hashlib
 from pathlib import Path
 
 from bench.engine.profiles import STEPS
+from core.contract import Deliverables
 
-PREDICTIONS = "out/predictions.csv"  # core.layout.PREDICTIONS
-METRICS = "out/metrics.json"         # core.layout.METRICS
 
 
 def sha256(path: Path) -> str | None:
@@ -35,9 +34,10 @@ def expected_steps(resumes: bool, scenario: str, step: str | None) -> tuple[str,
     return None
 
 
-def check(workdir: Path, expected_sha: str | None, executed: list[str],
+def check(delivered: Deliverables, expected_sha: str | None, executed: list[str],
           expected: tuple[str, ...] | None) -> dict:
-    actual = sha256(Path(workdir) / PREDICTIONS)
+    """delivered: where the run put its predictions (the adapter's deliverables)."""
+    actual = sha256(delivered.predictions)
     return {
         "predictions_sha256": actual,
         "expected_sha256": expected_sha,

@@ -9,10 +9,12 @@ import shutil
 import sys
 from pathlib import Path
 
+import yaml
+
 from bench.engine import process
 from bench.engine.references import References
 from bench.engine.profiles import DEFAULT_FORMAT, Profile
-from core.contract import Adapter
+from core.contract import Adapter, Deliverables
 
 REPO = process.REPO
 OUTPUT_DIRS = ("interim", "out")                 # core.layout: artefacts
@@ -99,89 +101,108 @@ class Workspace:
                 shutil.copyfile(src, self.logs / f"{name}.{suffix}")
         return f"logs/{name}.stderr"
 
-    def new_workdir(self, adapter: Adapter, scratch: Path, *, with_home: bool) -> Path:
+    def new_workdir(self, scratch: Path) -> Path:
         workdir = scratch / "wd"
         workdir.mkdir()
-        if with_home:
-            self._copy_home(adapter, workdir)
         return workdir
 
     def disk(self, workdir: Path) -> dict:
         return disk_usage(workdir)
 
+    def deliverables(self, adapter: Adapter, workdir: Path) -> Deliverables:
+        """Where this run's predictions and metrics are, from the settings staged with it."""
+        return adapter.deliverables(workdir, staged_settings(workdir))
+
     # ------------------------------------------------------------ running a command
 
-    def service_url(self, adapter: Adapter, mode: str | None) -> str | None:
-        return self.service_urls.get((adapter.name, mode)) if mode else None
+    def service_url(self, adapter: Adapter, setup: str) -> str | None:
+        return self.service_urls.get((adapter.name, setup))
 
-    def argv(self, adapter: Adapter, mode: str, workdir: Path, fmt: str | None,
+    def argv(self, adapter: Adapter, mode: str, setup: str, workdir: Path, fmt: str | None,
              scale: int) -> list[str]:
-        return adapter.command(workdir, mode, fmt=fmt or DEFAULT_FORMAT, scale=scale,
-                               data=self.data, service_url=self.service_url(adapter, mode))
+        return adapter.command(workdir, mode, setup=setup, fmt=fmt or DEFAULT_FORMAT,
+                               scale=scale, data=self.data,
+                               service_url=self.service_url(adapter, setup))
 
-    def environment(self, adapter: Adapter, mode: str, workdir: Path) -> dict[str, str]:
+    def environment(self, adapter: Adapter, mode: str, setup: str, workdir: Path,
+                    home: Path | None = None) -> dict[str, str]:
+        """home: the tool's machine-level state; by default the run's stable one."""
         env = base_environment(workdir, self.scrubbed)
-        env.update(adapter.environment(workdir, mode,
-                                       service_url=self.service_url(adapter, mode)))
+        env.update(adapter.environment(workdir, mode, setup=setup,
+                                       service_url=self.service_url(adapter, setup),
+                                       home=home or self.home(adapter, setup)))
         return env
 
-    def run(self, argv: list[str], adapter: Adapter, mode: str, workdir: Path, scratch: Path, *,
-            size: int, label: str, fail_at: str | None = None, crash_at: str | None = None,
-            env_overrides: dict[str, str] | None = None,
+    def run(self, argv: list[str], adapter: Adapter, mode: str, setup: str, workdir: Path,
+            scratch: Path, *, size: int, label: str, home: Path | None = None,
+            fail_at: str | None = None, crash_at: str | None = None,
+            crash_job_at: str | None = None, env_overrides: dict[str, str] | None = None,
             timeout_s: float | None = None) -> PipelineRun:
         """env_overrides: on top of the adapter's environment (e.g. PYTHONPATH pointing at an
         edited copy of the code, in the rerun scenario)."""
         trace = scratch / f"{label}.trace.jsonl"
-        env = self.environment(adapter, mode, workdir)
+        env = self.environment(adapter, mode, setup, workdir, home)
         env.update(env_overrides or {})
         env["BENCH_TRACE"] = str(trace)
-        if fail_at:
-            env["BENCH_FAIL_AT"] = fail_at
-        if crash_at:
-            env["BENCH_CRASH_AT"] = crash_at
+        for name, step in (("BENCH_FAIL_AT", fail_at), ("BENCH_CRASH_AT", crash_at),
+                           ("BENCH_CRASH_JOB_AT", crash_job_at)):
+            if step:
+                env[name] = step
         outcome = process.run(argv, env=env, cwd=workdir, logs=scratch / "logs",
                               timeout_s=timeout_s or self.timeout(size), label=label)
         return PipelineRun(outcome, process.read_trace(trace), workdir)
 
-    def pipeline(self, adapter: Adapter, mode: str, workdir: Path, scratch: Path, *,
-                 fmt: str | None, scale: int, label: str, **inject) -> PipelineRun:
-        argv = self.argv(adapter, mode, workdir, fmt, scale)
-        return self.run(argv, adapter, mode, workdir, scratch, size=scale, label=label, **inject)
+    def pipeline(self, adapter: Adapter, mode: str, setup: str, workdir: Path, scratch: Path,
+                 *, fmt: str | None, scale: int, label: str, **inject) -> PipelineRun:
+        argv = self.argv(adapter, mode, setup, workdir, fmt, scale)
+        return self.run(argv, adapter, mode, setup, workdir, scratch, size=scale, label=label,
+                        **inject)
 
     # ------------------------------------------------------------ tool homes
 
-    def _copy_home(self, adapter: Adapter, workdir: Path) -> None:
-        template = self._home_template(adapter)
-        if template is None:
-            return
-        for rel in adapter.tool_home:
-            src = template / rel
-            if src.is_dir():
-                shutil.copytree(src, workdir / rel, symlinks=True, dirs_exist_ok=True)
-            elif src.exists():
-                (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, workdir / rel)
+    def fresh_home(self, scratch: Path) -> Path:
+        """An empty home: a machine that never ran the tool (first_run)."""
+        home = scratch / "home"
+        home.mkdir()
+        return home
 
-    def _home_template(self, adapter: Adapter) -> Path | None:
-        """A tool home initialised once per run, untimed, by a run that stops at the first step:
-        the tool creates its database and caches as on a machine that has run it before, but
-        no step result exists that a later run could reuse."""
-        if not adapter.tool_home:
-            return None
-        if adapter.name not in self._homes:
-            scratch = self.scratch(f"home-{adapter.name}")
-            workdir = self.new_workdir(adapter, scratch, with_home=False)
-            run = self.pipeline(adapter, adapter.default_mode, workdir, scratch,
-                                fmt=DEFAULT_FORMAT, scale=1, label="home", fail_at="load")
-            if run.outcome.exit_code == 0 or run.outcome.timed_out:
-                self.keep_log(run.outcome, f"home-{adapter.name}")
-                raise RuntimeError(f"{adapter.name}: preparing its tool home did not stop at "
-                                   f"the injected failure (exit {run.outcome.exit_code})")
-            self._homes[adapter.name] = workdir
-        return self._homes[adapter.name]
+    def home(self, adapter: Adapter, setup: str) -> Path:
+        """The tool's machine-level state, at one path per run and set-up, as on a machine that
+        ran the tool before: initialised once, untimed, by a run that stops at the first step,
+        so the tool creates its database and caches at their final path but no step result
+        exists that a later run could reuse (results stay in each workdir)."""
+        key = f"{adapter.name}-{setup}"
+        if key not in self._homes:
+            home = self.work / "homes" / key
+            home.mkdir(parents=True, exist_ok=True)
+            self._homes[key] = home
+            if adapter.keeps_home:
+                self._initialise(adapter, setup, home)
+        return self._homes[key]
+
+    def _initialise(self, adapter: Adapter, setup: str, home: Path) -> None:
+        scratch = self.scratch(f"home-{adapter.name}-{setup}")
+        workdir = self.new_workdir(scratch)
+        run = self.pipeline(adapter, adapter.default_mode, setup, workdir, scratch,
+                            fmt=DEFAULT_FORMAT, scale=1, label="home", home=home,
+                            fail_at="load")
+        if run.outcome.exit_code == 0 or run.outcome.timed_out:
+            self.keep_log(run.outcome, f"home-{adapter.name}-{setup}")
+            raise RuntimeError(f"{adapter.name}: preparing its home for the {setup} set-up did "
+                               f"not stop at the injected failure (exit {run.outcome.exit_code})")
+        shutil.rmtree(scratch, ignore_errors=True)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def staged_settings(workdir: Path) -> dict:
+    """params.yaml as staged in the workdir (empty when nothing was staged yet)."""
+    try:
+        loaded = yaml.safe_load((Path(workdir) / INPUT_PATHS[1]).read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def disk_usage(workdir: Path) -> dict:

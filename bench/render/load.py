@@ -37,7 +37,7 @@ def load_run(run_dir: Path) -> RunData:
     """Raises bench.store.records.SchemaError when the run is not readable by this code."""
     run_dir = Path(run_dir)
     info = run_info.read(run_dir)
-    recs = records.load(run_dir / "records.jsonl")
+    recs = records.load(run_dir / "records.jsonl", info.served)
     floor, problem = _floor(run_dir / "floor.json")
     return RunData(run_dir=run_dir, info=info, records=recs, floor=floor, floor_problem=problem,
                    sources=_sources(run_dir / "sources"), dags=_dags(run_dir / "dags"))

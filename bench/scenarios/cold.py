@@ -7,15 +7,16 @@ from bench.scenarios.base import Scenario, slot
 
 
 def slots(selection, adapter, profile, choice):
-    return [slot(selection, adapter, mode, "cold")
+    return [slot(selection, adapter, mode, "cold", setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
             for mode in (choice.modes or adapter.handoff_modes())]
 
 
 def run(ws, ex, adapter, scratch):
     """Also the body of the `modes` and `io` selections, stored as their own scenario."""
-    workdir = ws.new_workdir(adapter, scratch, with_home=True)
+    workdir = ws.new_workdir(scratch)
     done = common.body(ws, ex, adapter, workdir, scratch)
-    return common.timed(ws, ex, done,
+    return common.timed(ws, ex, adapter, done,
                         verify.expected_steps(adapter.resumes, ex.slot.scenario, None))
 
 

@@ -16,9 +16,9 @@ def fmt(ex: Execution) -> str:
 
 def prepare(ws: Workspace, ex: Execution, adapter: Adapter, scratch: Path, **inject):
     """A run of the whole pipeline before the timed body (complete, or failed as injected)."""
-    workdir = ws.new_workdir(adapter, scratch, with_home=True)
-    run = ws.pipeline(adapter, ex.slot.mode, workdir, scratch, fmt=fmt(ex), scale=ex.slot.size,
-                      label="prepare", **inject)
+    workdir = ws.new_workdir(scratch)
+    run = ws.pipeline(adapter, ex.slot.mode, ex.slot.setup, workdir, scratch, fmt=fmt(ex),
+                      scale=ex.slot.size, label="prepare", **inject)
     return workdir, run, measured.summary(run.outcome, run.steps)
 
 
@@ -29,18 +29,18 @@ def preparation_failed(ws: Workspace, ex: Execution, run: PipelineRun, summary: 
     return measured.not_run(why, run.outcome.stderr_tail, prepare=summary, log=log)
 
 
-def body(ws: Workspace, ex: Execution, adapter: Adapter, workdir: Path,
-         scratch: Path) -> PipelineRun:
-    return ws.pipeline(adapter, ex.slot.mode, workdir, scratch, fmt=fmt(ex), scale=ex.slot.size,
-                       label="timed")
+def body(ws: Workspace, ex: Execution, adapter: Adapter, workdir: Path, scratch: Path,
+         home: Path | None = None) -> PipelineRun:
+    return ws.pipeline(adapter, ex.slot.mode, ex.slot.setup, workdir, scratch, fmt=fmt(ex),
+                       scale=ex.slot.size, label="timed", home=home)
 
 
-def timed(ws: Workspace, ex: Execution, run: PipelineRun, expected: tuple[str, ...] | None,
-          detail: dict | None = None) -> dict:
+def timed(ws: Workspace, ex: Execution, adapter: Adapter, run: PipelineRun,
+          expected: tuple[str, ...] | None, detail: dict | None = None) -> dict:
     """Measure, verify and judge a timed body of the pipeline."""
     o = run.outcome
-    checked = verify.check(run.workdir, ws.references.expected_sha(ex.slot.size), run.steps,
-                           expected)
+    checked = verify.check(ws.deliverables(adapter, run.workdir),
+                           ws.references.expected_sha(ex.slot.size), run.steps, expected)
     status = verify.status(o, verify.passed(checked))
     detail = dict(detail or {})
     if o.survivors:

@@ -28,20 +28,24 @@ LEFTOVER_LIMIT = 50
 
 
 def slots(selection, adapter, profile, choice):
-    return [slot(selection, adapter, mode, "crash", variant=step)
-            for mode in failing_modes(adapter, profile, choice) for step in profile.crash_steps]
+    return [slot(selection, adapter, mode, selection, variant=step, setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
+            for mode in failing_modes(adapter, profile, choice)
+            for step in profile.steps_of(selection, setup)]
 
 
-def run(ws, ex, adapter, scratch):
+def run(ws, ex, adapter, scratch, *, job_only: bool = False):
+    """job_only: kill only the process writing the output (crash_job), not its group."""
     step = ex.slot.variant
-    workdir, prep, summary = common.prepare(ws, ex, adapter, scratch, crash_at=step)
+    kill = {"crash_job_at" if job_only else "crash_at": step}
+    workdir, prep, summary = common.prepare(ws, ex, adapter, scratch, **kill)
     if prep.outcome.exit_code == 0 or prep.outcome.timed_out:
         return common.preparation_failed(ws, ex, prep, summary,
                                          f"the run with a crash injected at {step} was not killed")
     detail = {"prepare": summary, "leftovers": leftovers(workdir, step),
               "survivors": prep.outcome.survivors}
     done = common.body(ws, ex, adapter, workdir, scratch)
-    fields = common.timed(ws, ex, done, None, detail)
+    fields = common.timed(ws, ex, adapter, done, None, detail)
     fields["outcome"], fields["status"] = classify(ws, ex, adapter, done, fields, scratch)
     return fields
 
@@ -66,12 +70,13 @@ def classify(ws, ex, adapter, done, fields: dict, scratch: Path) -> tuple[str, s
 def recover(ws, ex, adapter, workdir: Path, scratch: Path) -> dict:
     """The adapter's recovery commands, in order, until one fails; then the verification."""
     s = ex.slot
-    commands = adapter.recovery_commands(workdir, s.mode, fmt=common.fmt(ex), scale=s.size,
-                                         data=ws.data, service_url=ws.service_url(adapter, s.mode))
+    commands = adapter.recovery_commands(workdir, s.mode, setup=s.setup, fmt=common.fmt(ex),
+                                         scale=s.size, data=ws.data,
+                                         service_url=ws.service_url(adapter, s.setup))
     result = {"commands": [user_facing(c, workdir) for c in commands], "wall_s": 0.0,
               "exit_codes": [], "exit_code": None}
     for i, argv in enumerate(commands):
-        done = ws.run(list(argv), adapter, s.mode, workdir, scratch, size=s.size,
+        done = ws.run(list(argv), adapter, s.mode, s.setup, workdir, scratch, size=s.size,
                       label=f"recovery-{i}")
         result["wall_s"] = round(result["wall_s"] + done.outcome.wall_s, 6)
         result["exit_codes"].append(done.outcome.exit_code)
@@ -81,7 +86,8 @@ def recover(ws, ex, adapter, workdir: Path, scratch: Path) -> dict:
             break
     if not commands:
         result["note"] = "the adapter declares no recovery command"
-    result["verify"] = verify.check(workdir, ws.references.expected_sha(s.size), [], None)
+    result["verify"] = verify.check(ws.deliverables(adapter, workdir),
+                                    ws.references.expected_sha(s.size), [], None)
     return result
 
 

@@ -7,14 +7,15 @@ from bench.scenarios.base import Scenario, slot
 
 
 def slots(selection, adapter, profile, choice):
-    return [slot(selection, adapter, mode, "first_run")
+    return [slot(selection, adapter, mode, "first_run", setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
             for mode in (choice.modes or (adapter.default_mode,))]
 
 
 def run(ws, ex, adapter, scratch):
-    workdir = ws.new_workdir(adapter, scratch, with_home=False)
-    done = common.body(ws, ex, adapter, workdir, scratch)
-    return common.timed(ws, ex, done, verify.expected_steps(adapter.resumes, "first_run", None))
+    workdir = ws.new_workdir(scratch)
+    done = common.body(ws, ex, adapter, workdir, scratch, home=ws.fresh_home(scratch))
+    return common.timed(ws, ex, adapter, done, verify.expected_steps(adapter.resumes, "first_run", None))
 
 
 SCENARIO = Scenario(

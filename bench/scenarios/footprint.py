@@ -99,8 +99,9 @@ def slots(selection, adapter, profile, choice):
 
 
 def run(ws, ex, adapter, scratch):
-    workdir = ws.new_workdir(adapter, scratch, with_home=False)
-    done = ws.run(import_command(adapter), adapter, ex.slot.mode, workdir, scratch, size=1,
+    workdir = ws.new_workdir(scratch)
+    done = ws.run(import_command(adapter), adapter, ex.slot.mode, ex.slot.setup, workdir,
+                  scratch, size=1, home=ws.fresh_home(scratch),
                   label="import")
     import_s = parse_import_time(done.outcome)
     ok = done.outcome.exit_code == 0 and import_s is not None

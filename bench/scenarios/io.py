@@ -6,7 +6,8 @@ from bench.scenarios.base import Scenario, slot
 
 
 def slots(selection, adapter, profile, choice):
-    return [slot(selection, adapter, mode, "io", size=scale, format=fmt)
+    return [slot(selection, adapter, mode, "io", size=scale, format=fmt, setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
             for mode in (choice.modes or adapter.handoff_modes()) for scale in profile.scales
             for fmt in (profile.formats if adapter.uses_format(mode) else (None,))]
 

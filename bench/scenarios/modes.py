@@ -7,8 +7,9 @@ from bench.scenarios.base import Scenario, slot
 
 def slots(selection, adapter, profile, choice):
     handoff = choice.modes or adapter.handoff_modes()
-    return [slot(selection, adapter, mode, "cold") for mode in (choice.modes or adapter.mode_names)
-            if mode not in handoff or choice.modes]
+    return [slot(selection, adapter, mode, "cold", setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
+            for mode in (choice.modes or adapter.mode_names) if mode not in handoff or choice.modes]
 
 
 SCENARIO = Scenario(

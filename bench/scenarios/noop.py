@@ -7,7 +7,8 @@ from bench.scenarios.base import Scenario, failing_modes, slot
 
 
 def slots(selection, adapter, profile, choice):
-    return [slot(selection, adapter, mode, "noop")
+    return [slot(selection, adapter, mode, "noop", setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
             for mode in failing_modes(adapter, profile, choice)]
 
 
@@ -16,7 +17,7 @@ def run(ws, ex, adapter, scratch):
     if prep.outcome.exit_code != 0:
         return common.preparation_failed(ws, ex, prep, summary, "the complete run failed")
     done = common.body(ws, ex, adapter, workdir, scratch)
-    return common.timed(ws, ex, done, verify.expected_steps(adapter.resumes, "noop", None),
+    return common.timed(ws, ex, adapter, done, verify.expected_steps(adapter.resumes, "noop", None),
                         {"prepare": summary})
 
 

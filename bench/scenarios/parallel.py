@@ -17,33 +17,36 @@ FOLD_STEP = "fold"  # core.selection's span name of one fold's compute
 
 
 def slots(selection, adapter, profile, choice):
-    return [slot(selection, adapter, None, "parallel", runner=runner, size=workers)
+    return [slot(selection, adapter, None, "parallel", runner=runner, size=workers, setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
             for runner in choice.runners for workers in profile.workers]
 
 
 def run(ws, ex, adapter, scratch):
     reference = ws.references.parallel(ws.profile.selection_grid)
     workers, runner = ex.slot.size, ex.slot.runner
-    workdir = ws.new_workdir(adapter, scratch, with_home=True)
+    workdir = ws.new_workdir(scratch)
     cluster = None
     if adapter.parallel.needs_cluster(runner):
         cluster = ClusterProcess(adapter.parallel.cluster, scratch / "cluster", workers,
                                  trace=scratch / "timed.trace.jsonl", scrubbed=ws.scrubbed)
     try:
         address = cluster.start() if cluster else None
-        argv = adapter.parallel.command(workdir, runner, workers=workers,
-                                        grid=ws.profile.selection_grid, cluster_address=address)
-        done = ws.run(argv, adapter, adapter.default_mode, workdir, scratch, size=workers,
-                      label="timed")
+        argv = adapter.parallel.command(workdir, runner, setup=ex.slot.setup, workers=workers,
+                                        grid=ws.profile.selection_grid, cluster_address=address,
+                                        service_url=ws.service_url(adapter, ex.slot.setup))
+        done = ws.run(argv, adapter, adapter.default_mode, ex.slot.setup, workdir, scratch,
+                      size=workers, label="timed")
     finally:
         if cluster:
             cluster.stop()
-    return judge(ws, ex, done, reference, cluster)
+    return judge(ws, ex, adapter, done, reference, cluster)
 
 
-def judge(ws, ex, done, reference: dict, cluster) -> dict:
+def judge(ws, ex, adapter, done, reference: dict, cluster) -> dict:
     o = done.outcome
-    checked = verify.check(done.workdir, reference["predictions_sha256"], done.steps, None)
+    checked = verify.check(ws.deliverables(adapter, done.workdir),
+                           reference["predictions_sha256"], done.steps, None)
     status = verify.status(o, verify.passed(checked))
     detail = {"workers": ex.slot.size, "runner": ex.slot.runner,
               **fold_concurrency(done.spans, o.pid)}

@@ -31,7 +31,9 @@ def slots(selection, adapter, profile, choice):
     if adapter.synthetic is None:
         return []
     modes = [m for m in adapter.synthetic.modes if not choice.modes or m in choice.modes]
-    return [slot(selection, adapter, mode, "pertask", variant=shape, size=n, format=None)
+    return [slot(selection, adapter, mode, "pertask", variant=shape, size=n, format=None,
+                 setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
             for mode in modes for shape in profile.shapes for n in profile.task_counts]
 
 
@@ -42,9 +44,10 @@ def run(ws, ex, adapter, scratch):
     earlier = _failed.get(key)
     if earlier and (earlier["n"] < n or (earlier["n"] == n and earlier["status"] == "timeout")):
         return _not_run(earlier)
-    workdir = ws.new_workdir(adapter, scratch, with_home=True)
-    argv = adapter.synthetic.command(workdir, s.mode, shape=shape, n=n)
-    done = ws.run(argv, adapter, s.mode, workdir, scratch, size=n, label="timed",
+    workdir = ws.new_workdir(scratch)
+    argv = adapter.synthetic.command(workdir, s.mode, setup=s.setup, shape=shape, n=n,
+                                     service_url=ws.service_url(adapter, s.setup))
+    done = ws.run(argv, adapter, s.mode, s.setup, workdir, scratch, size=n, label="timed",
                   timeout_s=None if ws.timeout_override else ws.profile.pertask_timeout_s)
     fields = judge(done, shape, n)
     fields["io"].update(ws.disk(workdir))

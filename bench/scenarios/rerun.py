@@ -35,7 +35,7 @@ from bench.engine.references import ReferenceError, read_json
 from bench.engine.registry import package_dir
 from bench.engine.workspace import HOME_DIR, REPO, TMP_DIR
 from bench.scenarios.base import Scenario, slot
-from core.contract import Edit
+from core.contract import LAPTOP, Edit
 
 DOWNSTREAM_OF_TRAIN = ("train", "predict", "evaluate")
 # From the DAG load -> preprocess -> train -> predict -> evaluate: what a correct tool reruns.
@@ -98,13 +98,17 @@ class Situation:
 def slots(selection, adapter, profile, choice):
     if adapter.rerun is None:
         return []
-    return [slot(selection, adapter, mode, "rerun", variant=change)
-            for mode in (choice.modes or (adapter.default_mode,)) for change in profile.changes]
+    switches = tuple(m.name for m in adapter.rerun.switches)
+    return [slot(selection, adapter, mode, "rerun", variant=change, setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
+            for mode in (choice.modes or (adapter.default_mode, *switches))
+            for change in profile.changes]
 
 
 def run(ws, ex, adapter, scratch) -> dict:
     s = ex.slot
-    prepared = prepared_copy(ws, adapter, s.mode, fmt=s.format or DEFAULT_FORMAT, scale=s.size)
+    prepared = prepared_copy(ws, adapter, s.mode, s.setup, fmt=s.format or DEFAULT_FORMAT,
+                             scale=s.size)
     try:
         if prepared.summary["exit_code"] != 0:
             return preparation_failed(prepared.summary, "the complete run failed")
@@ -113,17 +117,17 @@ def run(ws, ex, adapter, scratch) -> dict:
         shutil.rmtree(prepared.workdir.parent, ignore_errors=True)
 
 
-def prepared_copy(ws, adapter, mode: str, *, fmt: str, scale: int) -> Prepared:
+def prepared_copy(ws, adapter, mode: str, setup: str, *, fmt: str, scale: int) -> Prepared:
     """The complete run is deterministic: one per implementation, mode and size is made and
     kept for the run; each change reruns in a fresh copy of it, restored at the same absolute
     paths (prefect's cache keys hold the workdir path; file times are kept)."""
-    key = f"{adapter.name}-{mode}-{fmt}-x{scale}"
+    key = f"{adapter.name}-{mode}-{setup}-{fmt}-x{scale}"
     active, kept = ws.work / "rerun" / key, ws.work / "rerun-prepared" / key
     shutil.rmtree(active, ignore_errors=True)
     active.mkdir(parents=True)
     facts = kept / "prepared.json"
     if not facts.is_file():
-        prepared = prepare(ws, adapter, mode, active, fmt=fmt, scale=scale)
+        prepared = prepare(ws, adapter, mode, setup, active, fmt=fmt, scale=scale)
         if prepared.summary["exit_code"] == 0:
             _copy_state(active, kept)
             facts.write_text(json.dumps({"env": prepared.env, "argv": prepared.argv,
@@ -140,13 +144,14 @@ def _copy_state(src: Path, dest: Path) -> None:
         shutil.copytree(src / part, dest / part, symlinks=True)
 
 
-def prepare(ws, adapter, mode: str, scratch: Path, *, fmt: str, scale: int) -> Prepared:
+def prepare(ws, adapter, mode: str, setup: str, scratch: Path, *, fmt: str,
+            scale: int) -> Prepared:
     """The untimed complete run, from a fresh copy of the code."""
     code = copy_code(adapter, scratch / "code")
-    workdir = ws.new_workdir(adapter, scratch, with_home=True)
-    env = code_environment(ws, adapter, mode, workdir, code)
-    argv = _into_copy(ws.argv(adapter, mode, workdir, fmt, scale), code)
-    done = ws.run(argv, adapter, mode, workdir, scratch, size=scale, label="prepare",
+    workdir = ws.new_workdir(scratch)
+    env = code_environment(ws, adapter, mode, setup, workdir, code)
+    argv = _into_copy(ws.argv(adapter, mode, setup, workdir, fmt, scale), code)
+    done = ws.run(argv, adapter, mode, setup, workdir, scratch, size=scale, label="prepare",
                   env_overrides=env)
     summary = measured.summary(done.outcome, done.steps)
     if done.outcome.exit_code != 0:
@@ -164,8 +169,9 @@ def rerun(ws, ex, adapter, prepared: Prepared, scratch: Path) -> dict:
     except (ChangeError, ReferenceError) as exc:
         return preparation_failed(prepared.summary, f"{change}: {exc}")
     before = file_states(prepared.workdir, adapter)
-    done = ws.run(prepared.argv + situation.extra_argv, adapter, ex.slot.mode, prepared.workdir,
-                  scratch, size=ex.slot.size, label="timed", env_overrides=prepared.env)
+    done = ws.run(prepared.argv + situation.extra_argv, adapter, ex.slot.mode, ex.slot.setup,
+                  prepared.workdir, scratch, size=ex.slot.size, label="timed",
+                  env_overrides=prepared.env)
     return judged(ws, ex, adapter, done, situation, expected, prepared, before)
 
 
@@ -174,8 +180,9 @@ def judged(ws, ex, adapter, done, situation: Situation, expected: dict, prepared
     o = done.outcome
     change = ex.slot.variant
     minimal = MINIMAL[change]
-    checked = verify.check(done.workdir, expected["predictions_sha256"], done.steps, minimal)
-    metrics_match = read_json(done.workdir / verify.METRICS) == expected["metrics"]
+    delivered = ws.deliverables(adapter, done.workdir)
+    checked = verify.check(delivered, expected["predictions_sha256"], done.steps, minimal)
+    metrics_match = read_json(delivered.metrics) == expected["metrics"]
     checked["metrics_match"] = metrics_match
     stale = not (checked["predictions_match"] and metrics_match)
     klass = classify(o.exit_code == 0 and not o.timed_out, stale, done.steps, minimal)
@@ -234,11 +241,12 @@ def copy_code(adapter, dest: Path) -> Path:
     return dest
 
 
-def code_environment(ws, adapter, mode: str, workdir: Path, code: Path) -> dict[str, str]:
+def code_environment(ws, adapter, mode: str, setup: str, workdir: Path,
+                     code: Path) -> dict[str, str]:
     """PYTHONPATH at the copy; adapter variables naming repository files (luigi's config)
     pointed at the copy's; the adapter's rerun settings (a log level that shows reasons)."""
     env = {"PYTHONPATH": str(code)}
-    for name, value in ws.environment(adapter, mode, workdir).items():
+    for name, value in ws.environment(adapter, mode, setup, workdir).items():
         moved = _into_copy_text(value, code)
         if moved != value and name != "PYTHONPATH":
             env[name] = moved
@@ -339,15 +347,16 @@ def _reference_result(ws, situation: Situation, scratch: Path) -> dict:
     code = copy_code(reference, scratch / "code")
     if situation.reference_edit:
         apply_edit(situation.reference_edit, code)
-    workdir = ws.new_workdir(reference, scratch, with_home=False)
-    argv = ws.argv(reference, mode, workdir, None, 1) + situation.reference_argv
-    done = ws.run(argv, reference, mode, workdir, scratch, size=1, label="expected",
+    workdir = ws.new_workdir(scratch)
+    argv = ws.argv(reference, mode, LAPTOP, workdir, None, 1) + situation.reference_argv
+    done = ws.run(argv, reference, mode, LAPTOP, workdir, scratch, size=1, label="expected",
                   env_overrides={"PYTHONPATH": str(code)})
-    sha = verify.sha256(workdir / verify.PREDICTIONS)
+    delivered = ws.deliverables(reference, workdir)
+    sha = verify.sha256(delivered.predictions)
     if done.outcome.exit_code != 0 or sha is None:
         raise ChangeError(f"the reference run for the right answer failed "
                           f"(exit {done.outcome.exit_code}): {done.outcome.stderr_tail[-300:]}")
-    result = {"predictions_sha256": sha, "metrics": read_json(workdir / verify.METRICS),
+    result = {"predictions_sha256": sha, "metrics": read_json(delivered.metrics),
               "options": [a for a in situation.reference_argv if a != str(situation.data_file)],
               "data_edit": situation.applied if situation.data_file else None,
               "edit": describe(situation.reference_edit) if situation.reference_edit else None}

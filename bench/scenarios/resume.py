@@ -7,8 +7,10 @@ from bench.scenarios.base import Scenario, failing_modes, slot
 
 
 def slots(selection, adapter, profile, choice):
-    return [slot(selection, adapter, mode, "resume", variant=step)
-            for mode in failing_modes(adapter, profile, choice) for step in profile.resume_steps]
+    return [slot(selection, adapter, mode, "resume", variant=step, setup=setup)
+            for setup in choice.setups(profile, selection, adapter)
+            for mode in failing_modes(adapter, profile, choice)
+            for step in profile.steps_of("resume", setup)]
 
 
 def run(ws, ex, adapter, scratch):
@@ -18,7 +20,7 @@ def run(ws, ex, adapter, scratch):
         return common.preparation_failed(ws, ex, prep, summary,
                                          f"the run with a failure injected at {step} did not fail")
     done = common.body(ws, ex, adapter, workdir, scratch)
-    return common.timed(ws, ex, done, verify.expected_steps(adapter.resumes, "resume", step),
+    return common.timed(ws, ex, adapter, done, verify.expected_steps(adapter.resumes, "resume", step),
                         {"prepare": summary})
 
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 STATUSES = ("ok", "expected_failure", "unexpected_failure", "timeout", "invalid_output")
 OUTCOMES = (None, "recovered", "refused", "silently_wrong", "failed")
@@ -122,6 +122,7 @@ class RerunDetail(Detail):
 DETAILS: dict[str, type[Detail]] = {
     "first_run": PipelineDetail, "cold": PipelineDetail, "io": PipelineDetail,
     "noop": PipelineDetail, "resume": PipelineDetail, "crash": CrashDetail,
+    "crash_job": CrashDetail,
     "footprint": FootprintDetail, "codesize": CodesizeDetail, "pertask": PertaskDetail,
     "parallel": ParallelDetail, "rerun": RerunDetail,
 }
@@ -146,6 +147,7 @@ class Record:
     size: int = 1                 # data scale K; pertask: N tasks; parallel: workers
     format: str | None = None
     runner: str | None = None     # parallel: how the model selection ran
+    setup: str = "laptop"         # where the tool ran: laptop (zero configuration) or team
     warmup: bool = False
     phase: str = "timed"
     outcome: str | None = None
@@ -192,7 +194,7 @@ class Record:
     def key(self) -> tuple:
         """Identity of an execution slot: what `--continue` uses to skip finished work."""
         return (self.round, self.impl, self.mode, self.scenario, self.variant, self.size,
-                self.format, self.runner, self.phase)
+                self.format, self.runner, self.setup, self.phase)
 
     @property
     def usable(self) -> bool:
@@ -205,8 +207,10 @@ class Record:
         return json.dumps(raw, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "Record":
-        raw = migrate(raw)
+    def from_dict(cls, raw: dict[str, Any], served: frozenset = frozenset()) -> "Record":
+        """served: the (impl, mode) pairs an older run measured against a server (its
+        run.json's services), which become the team set-up."""
+        raw = migrate(raw, served)
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in raw.items() if k in names})
 
@@ -228,13 +232,22 @@ def _from_v1(raw: dict) -> dict:
     return raw
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_v1}
+def _from_v2(raw: dict, served: frozenset) -> dict:
+    """v2 had no set-up: a mode that needed a server was the team's."""
+    raw = dict(raw)
+    raw["setup"] = "team" if (raw.get("impl"), raw.get("mode")) in served else "laptop"
+    raw["schema_version"] = 3
+    return raw
 
 
-def migrate(raw: dict) -> dict:
+MIGRATIONS: dict[int, Callable[[dict, frozenset], dict]] = {
+    1: lambda raw, served: _from_v1(raw), 2: _from_v2}
+
+
+def migrate(raw: dict, served: frozenset = frozenset()) -> dict:
     version = raw.get("schema_version")
     while version in MIGRATIONS:
-        raw = MIGRATIONS[version](raw)
+        raw = MIGRATIONS[version](raw, served)
         version = raw["schema_version"]
     if version != SCHEMA_VERSION:
         raise SchemaError(version_message(version))
@@ -258,9 +271,9 @@ def append(path: Path, record: Record) -> None:
         os.fsync(f.fileno())
 
 
-def load(path: Path) -> list[Record]:
+def load(path: Path, served: frozenset = frozenset()) -> list[Record]:
     """Read records; a truncated last line (an interrupted append) is ignored, anything else is
-    not."""
+    not. served: see Record.from_dict."""
     if not path.exists():
         return []
     lines = path.read_text(encoding="utf-8").split("\n")
@@ -275,7 +288,7 @@ def load(path: Path) -> list[Record]:
                 break
             raise SchemaError(f"{path}:{i + 1}: not a JSON record") from None
         try:
-            records.append(Record.from_dict(raw))
+            records.append(Record.from_dict(raw, served))
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"{path}:{i + 1}: not a valid record ({exc})") from None
     return records

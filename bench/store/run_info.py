@@ -24,8 +24,9 @@ class ImplInfo:
     default_mode: str
     format_modes: list[str]
     colour: str
-    services: dict[str, str] = dataclasses.field(default_factory=dict)  # mode -> service
-    tool_home: list[str] = dataclasses.field(default_factory=list)
+    services: dict[str, str] = dataclasses.field(default_factory=dict)  # set-up -> server
+    setups: dict[str, dict] = dataclasses.field(default_factory=dict)   # name -> facts
+    keeps_home: bool = False
     source_files: list[str] = dataclasses.field(default_factory=list)
     version: str | None = None
     source_hash: str | None = None
@@ -58,6 +59,12 @@ class RunInfo:
     fixture: bool = False
     note: str | None = None
     schema_version: int = SCHEMA_VERSION
+
+    @property
+    def served(self) -> frozenset:
+        """(impl, mode) pairs an older run (schema < 3) measured against a server."""
+        return frozenset((impl, mode) for impl, i in self.impls.items() for mode in i.services
+                         if mode in i.modes)
 
     @property
     def reference(self) -> str | None:
@@ -93,7 +100,13 @@ def _from_v1(raw: dict) -> dict:
     return raw
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_v1}
+def _from_v2(raw: dict) -> dict:
+    """v2 listed the servers by mode; a mode with one ran in the team set-up."""
+    raw["schema_version"] = 3
+    return raw
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_v1, 2: _from_v2}
 
 
 def _migrate(raw: dict) -> dict:

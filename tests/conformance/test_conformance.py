@@ -6,7 +6,8 @@ reference's predictions in every mode and format, resume after a failure at ever
 no-op rerun, recovery after a crash, the cost-per-task workload, the parallel runners), its
 command writes nothing outside its working directory, its DAG command prints the pipeline,
 user data in Kaggle's layout works, bad input gets one line and a non-zero exit, and its
-adapter stays free of the tool.
+adapter stays free of the tool. The team set-ups run against their real servers, which the
+harness starts (luigid, a prefect server on PostgreSQL).
 """
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ import pytest
 
 from bench.engine import plan, registry
 from bench.engine.profiles import DEFAULT_FORMAT, FORMATS, QUICK, STEPS
+from bench.engine.services import Servers
 from bench.engine.session import execute
 from bench.engine.workspace import Workspace
 from bench.scenarios.catalog import SCENARIOS
 from core import layout, stage
+from core.contract import LAPTOP, TEAM
 from core.params import Params
 from tests.helpers import runner
 from tests.helpers.inputs import BAD_INPUTS, kaggle_csv
@@ -32,12 +35,7 @@ ADAPTERS = LOADED.by_name()
 REFERENCE = LOADED.reference
 
 
-def _modes(adapter) -> list[str]:
-    """The modes a user runs without a server (those with one: tests/tools)."""
-    return [m for m in adapter.mode_names if adapter.service_for(m) is None]
-
-
-MODES = [(a.name, m) for a in LOADED.adapters for m in _modes(a)]
+MODES = [(a.name, m) for a in LOADED.adapters for m in a.mode_names]
 FORMAT_CASES = [(name, mode, fmt) for name, mode in MODES
                 for fmt in (FORMATS if ADAPTERS[name].uses_format(mode) else (DEFAULT_FORMAT,))]
 NAMES = [a.name for a in LOADED.adapters]
@@ -47,6 +45,26 @@ SYNTHETIC = [(a.name, m, shape) for a in LOADED.adapters if a.synthetic
 RUNNERS = [(a.name, r) for a in LOADED.adapters if a.parallel for r in a.parallel.runners]
 DAGS = [a.name for a in LOADED.adapters if a.dag_command is not None]
 RERUNS = [a.name for a in LOADED.adapters if a.rerun is not None]
+TEAM_MODES = [(a.name, m) for a in LOADED.adapters if a.runs_in(TEAM) for m in a.mode_names]
+TEAM_SERVED = [(a.name, TEAM) for a in LOADED.adapters
+               if a.runs_in(TEAM) and a.service_for(TEAM) is not None]
+
+
+def tool_home(workdir: Path) -> Path:
+    """The tool's machine-level state (Adapter.keeps_home): beside the workdir, like HOME."""
+    return Path(workdir).parent / f"{Path(workdir).name}.tool-home"
+
+
+def command(adapter, workdir: Path, mode: str, *, data: str | None = None) -> list[str]:
+    """The laptop set-up's command, as a user types it."""
+    return adapter.command(workdir, mode, setup=LAPTOP, fmt=DEFAULT_FORMAT, scale=1, data=data,
+                           service_url=None)
+
+
+def environment(adapter, workdir: Path, mode: str) -> dict[str, str]:
+    return {**runner.base_env(workdir),
+            **adapter.environment(workdir, mode, setup=LAPTOP, service_url=None,
+                                  home=tool_home(workdir))}
 
 
 def test_the_registry_loads_every_adapter_with_one_reference():
@@ -58,6 +76,14 @@ def test_the_registry_loads_every_adapter_with_one_reference():
 def ws(tmp_path_factory) -> Workspace:
     """One workspace for the suite: tool homes initialised once, right answers kept once."""
     return Workspace(tmp_path_factory.mktemp("conformance"), "conformance", ADAPTERS, QUICK)
+
+
+@pytest.fixture(scope="session")
+def served(ws):
+    """The team set-ups' servers, started once for the suite by the harness and stopped by PID
+    after it."""
+    with Servers(ws, TEAM_SERVED):
+        yield ws
 
 
 def scenario(ws: Workspace, impl: str, mode: str | None, name: str, **slot):
@@ -105,6 +131,18 @@ def test_after_a_crash_the_rerun_or_the_declared_recovery_gives_the_right_answer
         assert rec.detail.recovery["verify"]["predictions_match"], rec.detail.recovery
 
 
+@pytest.mark.parametrize("impl,mode", TEAM_MODES)
+def test_the_team_setup_gives_the_reference_predictions_and_resumes(served, impl, mode):
+    rec = scenario(served, impl, mode, "cold", setup=TEAM)
+    assert rec.status == "ok", why(rec)
+    assert rec.setup == TEAM and rec.verify["predictions_match"] and rec.steps_executed == STEPS
+    noop = scenario(served, impl, mode, "noop", setup=TEAM)
+    assert noop.status == "ok" and noop.steps_executed == (), why(noop)
+    resume = scenario(served, impl, mode, "resume", variant="train", setup=TEAM)
+    assert resume.status == "ok", why(resume)
+    assert resume.detail.prepare["steps_executed"] == list(STEPS[:STEPS.index("train")])
+
+
 @pytest.mark.parametrize("impl,mode,shape", SYNTHETIC)
 def test_the_cost_per_task_workload_runs_every_task_once(ws, impl, mode, shape):
     rec = scenario(ws, impl, mode, "pertask", variant=shape, size=3, format=None)
@@ -136,8 +174,8 @@ def test_the_command_writes_nothing_outside_its_workdir(tmp_path, impl, mode):
     keep every file of the tool inside the working directory, on a first run too."""
     adapter = ADAPTERS[impl]
     wd = tmp_path / "wd"
-    argv = adapter.command(wd, mode, fmt=DEFAULT_FORMAT, scale=1, data=None, service_url=None)
-    env = {**runner.base_env(wd), **adapter.environment(wd, mode, service_url=None)}
+    argv = command(adapter, wd, mode)
+    env = environment(adapter, wd, mode)
     before = _tmp_entries(adapter)
     result = runner.ok(runner.run(argv, wd, env=env))
     assert result.survivors == []
@@ -152,7 +190,7 @@ def test_the_dag_command_prints_every_step(tmp_path, impl):
     wd = tmp_path / "wd"
     stage.stage(wd, Params())
     mode = adapter.default_mode
-    env = {**runner.base_env(wd), **adapter.environment(wd, mode, service_url=None)}
+    env = environment(adapter, wd, mode)
     result = runner.ok(runner.run(adapter.dag_command(wd, mode), wd, env=env))
     for step in STEPS:
         assert step in result.stdout.lower(), (step, result.stdout)
@@ -164,8 +202,7 @@ def kaggle(tmp_path_factory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("kaggle")
     csv = kaggle_csv(root / "train.csv")
     wd = root / "reference"
-    argv = REFERENCE.command(wd, REFERENCE.reference.mode, fmt=DEFAULT_FORMAT, scale=1,
-                             data=str(csv), service_url=None)
+    argv = command(REFERENCE, wd, REFERENCE.reference.mode, data=str(csv))
     runner.ok(runner.run(argv, wd))
     return csv, runner.predictions_sha(wd)
 
@@ -174,9 +211,8 @@ def kaggle(tmp_path_factory) -> tuple[Path, str]:
 def test_kaggle_train_csv_gives_the_reference_predictions(tmp_path, kaggle, impl):
     adapter, (csv, expected) = ADAPTERS[impl], kaggle
     wd, mode = tmp_path / "wd", adapter.default_mode
-    argv = adapter.command(wd, mode, fmt=DEFAULT_FORMAT, scale=1, data=str(csv),
-                           service_url=None)
-    env = {**runner.base_env(wd), **adapter.environment(wd, mode, service_url=None)}
+    argv = command(adapter, wd, mode, data=str(csv))
+    env = environment(adapter, wd, mode)
     result = runner.ok(runner.run(argv, wd, env=env))
     assert result.steps == list(STEPS)
     assert runner.predictions_sha(wd) == expected
@@ -192,9 +228,8 @@ def test_bad_data_gets_one_line_and_a_non_zero_exit(tmp_path, impl, case):
         csv.write_text(content)
     adapter, wd = ADAPTERS[impl], tmp_path / "wd"
     mode = adapter.default_mode
-    argv = adapter.command(wd, mode, fmt=DEFAULT_FORMAT, scale=1, data=str(csv),
-                           service_url=None)
-    env = {**runner.base_env(wd), **adapter.environment(wd, mode, service_url=None)}
+    argv = command(adapter, wd, mode, data=str(csv))
+    env = environment(adapter, wd, mode)
     result = runner.run(argv, wd, env=env)
     assert result.rc == 2 and expected in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -204,8 +239,7 @@ def test_bad_data_gets_one_line_and_a_non_zero_exit(tmp_path, impl, case):
 @pytest.mark.parametrize("impl", NAMES)
 def test_a_bad_option_gets_one_line_and_exit_2(tmp_path, impl):
     adapter, wd = ADAPTERS[impl], tmp_path / "wd"
-    argv = adapter.command(wd, adapter.default_mode, fmt=DEFAULT_FORMAT, scale=1, data=None,
-                           service_url=None)
+    argv = command(adapter, wd, adapter.default_mode)
     result = runner.run(argv + ["--scale", "0"], wd)
     assert result.rc == 2 and "--scale" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -225,6 +259,7 @@ def test_the_adapter_is_stdlib_only_and_names_real_files(impl):
                          text=True, check=True).stdout
     assert json.loads(out) == []
     assert all((runner.REPO / f).is_file() for f in adapter.source_files)
+    assert all((runner.REPO / f).is_file() for s in adapter.setups for f in s.files)
 
 
 @pytest.mark.parametrize("impl", RERUNS)

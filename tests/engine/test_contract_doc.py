@@ -8,7 +8,8 @@ import re
 from core import contract
 from tests.helpers.runner import REPO
 
-CLASSES = (contract.Adapter, contract.Mode, contract.Service, contract.Synthetic,
+CLASSES = (contract.Adapter, contract.Mode, contract.Service, contract.Doc, contract.Setup,
+           contract.Deliverables, contract.Synthetic,
            contract.Parallel, contract.Cluster, contract.Rerun, contract.Edit,
            contract.Footprint, contract.Reference)
 

@@ -1,7 +1,7 @@
 """A new tool is one folder and one registry line: a throwaway adapter, written here and never
 committed, reuses the luigi pipeline under another name, declares a server, a parallel runner
 and rerun edits of its own, and with nothing else passes the conformance suite, runs its
-server mode through the harness, and appears in the fixture report."""
+team set-up (its server) through the harness, and appears in the fixture report."""
 from __future__ import annotations
 
 import os
@@ -25,20 +25,23 @@ ADAPTER = '''
 import sys
 from pathlib import Path
 
-from core.contract import Adapter, Edit, Footprint, Mode, Parallel, Rerun, Service
+from core.contract import (Adapter, Doc, Edit, Footprint, Mode, Parallel, Rerun, Service,
+                           Setup)
 
 CONFIG = Path(__file__).resolve().with_name("luigi.cfg")
+DOCS = (Doc("Using the Central Scheduler",
+            "https://luigi.readthedocs.io/en/stable/central_scheduler.html"),)
 
 
-def command(workdir, mode, *, fmt, scale, data, service_url):
+def command(workdir, mode, *, setup, fmt, scale, data, service_url):
     argv = [sys.executable, "-m", "impl_clone", "--workdir", str(workdir), "--format", fmt,
-            "--scale", str(scale), "--mode", mode]
+            "--scale", str(scale)]
     if service_url:
         argv += ["--scheduler-url", service_url]
     return argv + (["--data", data] if data else [])
 
 
-def environment(workdir, mode, *, service_url):
+def environment(workdir, mode, *, setup, service_url, home):
     return {"LUIGI_CONFIG_PATH": str(CONFIG)}
 
 
@@ -48,7 +51,7 @@ def scheduler(state_dir, port):
             "--logdir", str(state_dir)]
 
 
-def parallel_command(workdir, runner, *, workers, grid, cluster_address):
+def parallel_command(workdir, runner, *, setup, workers, grid, cluster_address, service_url):
     return [sys.executable, "-m", "impl_clone.selection", "--workdir", str(workdir),
             "--runner", "workers", "--workers", str(workers), "--grid", grid]
 
@@ -58,8 +61,7 @@ TRAIN = "        with self.output().temporary_path() as model:\\n"
 ADAPTER = Adapter(
     name="clone",
     package="impl_clone",
-    modes=(Mode("local", "the luigi pipeline, local scheduler", files=True),
-           Mode("luigid", "the luigi pipeline against a central scheduler", files=True)),
+    modes=(Mode("local", "the luigi pipeline under another name", files=True),),
     command=command,
     environment=environment,
     dag_command=lambda workdir, mode: [sys.executable, "-m", "luigi.tools.deps_tree",
@@ -71,9 +73,12 @@ ADAPTER = Adapter(
     cold_prior_s=3.0,
     env_prefixes=("LUIGI_",),
     frameworks=("luigi",),
-    services=(Service(name="clone-scheduler", modes=("luigid",), command=scheduler,
-                      environment=lambda state_dir: {"LUIGI_CONFIG_PATH": str(CONFIG)},
-                      health_path="/api/task_list?data={}"),),
+    setups=(Setup("laptop", "its in-process scheduler", why="the default", docs=DOCS),
+            Setup("team", "a central scheduler", why="what a team runs", docs=DOCS,
+                  service=Service(name="clone-scheduler", command=scheduler,
+                                  environment=lambda state_dir, database_url: {
+                                      "LUIGI_CONFIG_PATH": str(CONFIG)},
+                                  health_path="/api/task_list?data={}"))),
     parallel=Parallel(runners={"pool": "luigi workers under another name"},
                       command=parallel_command),
     rerun=Rerun(
@@ -115,19 +120,19 @@ def test_the_new_tool_passes_the_conformance_suite(clone):
     assert " passed" in r.stdout and "failed" not in r.stdout
 
 
-def test_the_harness_runs_its_server_mode_and_lists_it(clone, tmp_path):
+def test_the_harness_runs_its_team_setup_and_lists_it(clone, tmp_path):
     listed = subprocess.run([sys.executable, "-m", "bench", "list"], cwd=REPO,
                             env=env_with(clone), capture_output=True, text=True, timeout=120)
-    assert "clone" in listed.stdout and "(needs clone-scheduler)" in listed.stdout
+    assert "clone" in listed.stdout and "starts clone-scheduler" in listed.stdout
     out = tmp_path / "reports"
     r = subprocess.run([sys.executable, "-m", "bench", "run", "--impl", "clone", "--scenario",
-                        "modes", "--mode", "luigid", "--rounds", "1", "--no-warmup", "--out",
+                        "modes", "--setup", "team", "--rounds", "1", "--no-warmup", "--out",
                         str(out)], cwd=REPO, env=env_with(clone), capture_output=True,
                        text=True, timeout=1800)
     assert r.returncode == 0, r.stderr[-3000:]
     (run_dir,) = out.iterdir()
     (rec,) = records.load(run_dir / "records.jsonl")
-    assert (rec.mode, rec.status) == ("luigid", "ok"), rec.stderr_tail
+    assert (rec.mode, rec.setup, rec.status) == ("local", "team", "ok"), rec.stderr_tail
 
 
 def test_the_new_tool_appears_in_the_fixture_report(clone, tmp_path, monkeypatch):
@@ -138,4 +143,5 @@ def test_the_new_tool_appears_in_the_fixture_report(clone, tmp_path, monkeypatch
     facts = report_facts.facts(page)
     assert "clone" in {row[0] for row in facts["tables"][0][1:]}
     cells = " ".join(cell for table in facts["tables"] for row in table for cell in row)
-    assert "clone · local" in cells and "clone · pool" in cells and "clone · luigid" in cells
+    assert {"clone · local · laptop", "clone · pool · laptop", "clone · local · team"} <= {
+        cell for table in facts["tables"] for row in table for cell in row}, cells

@@ -27,6 +27,7 @@ def _expected_calls(ex: plan.Execution) -> list[dict]:
     """What one execution asks of the tool: the untimed preparation, then the timed body."""
     s = ex.slot
     base = {"impl": s.impl, "mode": s.mode, "format": s.format or "parquet", "scale": s.size,
+            "setup": s.setup,
             "resumes": True}
     timed = {**base, "fail_at": None, "crash_at": None}
     if s.scenario == "noop":
@@ -52,7 +53,7 @@ def test_reference_then_warmup_then_seeded_shuffled_rounds(tmp_path, monkeypatch
 
     # 1. the reference: the baseline's value hand-off, untimed, before anything else
     assert logged[0] == {"impl": "baseline", "mode": "memory", "format": "parquet", "scale": 1,
-                         "fail_at": None, "crash_at": None, "resumes": False}
+                         "setup": "laptop", "fail_at": None, "crash_at": None, "resumes": False}
     # 2. the warm-up: one cold run of the tool, flagged
     warm = [ex for ex in order if ex.warmup]
     assert order[:len(warm)] == warm and [ex.slot.impl for ex in warm] == ["faketool"]

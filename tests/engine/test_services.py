@@ -10,7 +10,6 @@ from bench.store import records, run_info
 from tests.engine.test_continue import _lingering, _processes_mentioning, default_ctrl_c
 from tests.helpers.fakes import REPO, bench, env_for, write_fakes
 
-MODES = {"ok": "correct, no server", "served": "needs the fake server"}
 
 
 def _servers(tmp_path) -> list[str]:
@@ -19,18 +18,18 @@ def _servers(tmp_path) -> list[str]:
 
 
 def test_a_server_mode_runs_in_its_own_block_and_the_server_is_stopped(tmp_path):
-    root = write_fakes(tmp_path / "fakes", modes=MODES, services={"served": "fakesrv"})
+    root = write_fakes(tmp_path / "fakes", server="fakesrv")
     out = tmp_path / "reports"
-    r = bench(root, "run", "--impl", "faketool", "--scenario", "cold,modes", "--rounds", "2",
-              "--out", str(out))
+    r = bench(root, "run", "--impl", "faketool", "--scenario", "cold", "--mode", "ok",
+              "--setup", "laptop,team", "--rounds", "2", "--out", str(out))
     assert r.returncode == 0, r.stderr
     (run_dir,) = out.iterdir()
     recs = records.load(run_dir / "records.jsonl")
     assert all(rec.status == "ok" for rec in recs), [(rec.key, rec.stderr_tail) for rec in recs]
-    modes_in_order = [rec.mode for rec in recs]
-    first_served = modes_in_order.index("served")
-    assert set(modes_in_order[first_served:]) == {"served"}, "server block is not last"
-    assert [rec.warmup for rec in recs if rec.mode == "served"] == [True, False, False]
+    setups_in_order = [rec.setup for rec in recs]
+    first_served = setups_in_order.index("team")
+    assert set(setups_in_order[first_served:]) == {"team"}, "server block is not last"
+    assert [rec.warmup for rec in recs if rec.setup == "team"] == [True, False, False]
 
     (service,) = run_info.read(run_dir).services
     assert service["name"] == "fakesrv" and service["stopped"] == "SIGTERM"
@@ -39,16 +38,15 @@ def test_a_server_mode_runs_in_its_own_block_and_the_server_is_stopped(tmp_path)
 
 
 def test_ctrl_c_while_a_server_runs_stops_it(tmp_path):
-    root = write_fakes(tmp_path / "fakes", modes=MODES, services={"served": "fakesrv"},
-                       sleep=1.0)
+    root = write_fakes(tmp_path / "fakes", server="fakesrv", sleep=1.0)
     out = tmp_path / "reports"
     proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "--impl", "faketool",
-                             "--mode", "served", "--scenario", "cold", "--rounds", "5",
-                             "--out", str(out)], cwd=REPO, env=env_for(root),
+                             "--mode", "ok", "--setup", "team", "--scenario", "cold",
+                             "--rounds", "5", "--out", str(out)], cwd=REPO, env=env_for(root),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=default_ctrl_c)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not _processes_mentioning("faketool served"):
+    while time.monotonic() < deadline and not _processes_mentioning("faketool ok"):
         time.sleep(0.1)  # wait until an execution against the server is in flight
     assert _servers(tmp_path), "the server was not running"
     proc.send_signal(signal.SIGINT)
@@ -59,15 +57,14 @@ def test_ctrl_c_while_a_server_runs_stops_it(tmp_path):
 
 
 def test_a_server_left_by_a_killed_harness_is_ended_by_continue(tmp_path):
-    root = write_fakes(tmp_path / "fakes", modes=MODES, services={"served": "fakesrv"},
-                       sleep=0.5)
+    root = write_fakes(tmp_path / "fakes", server="fakesrv", sleep=0.5)
     out = tmp_path / "reports"
     proc = subprocess.Popen([sys.executable, "-m", "bench", "run", "--impl", "faketool",
-                             "--mode", "served", "--scenario", "cold", "--rounds", "3",
-                             "--out", str(out)], cwd=REPO, env=env_for(root),
+                             "--mode", "ok", "--setup", "team", "--scenario", "cold",
+                             "--rounds", "3", "--out", str(out)], cwd=REPO, env=env_for(root),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not _processes_mentioning("faketool served"):
+    while time.monotonic() < deadline and not _processes_mentioning("faketool ok"):
         time.sleep(0.1)
     proc.kill()  # no chance to clean up: the server outlives the harness
     proc.wait()

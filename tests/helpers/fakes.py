@@ -25,13 +25,13 @@ PIPELINE = r'''
 import json, os, signal, sys, time
 from pathlib import Path
 
-workdir, name, mode, fmt, scale, log = sys.argv[1:7]
+workdir, name, mode, fmt, scale, log, setup = sys.argv[1:8]
 wd = Path(workdir)
 steps = ["load", "preprocess", "train", "predict", "evaluate"]
 fail_at, crash_at = os.environ.get("BENCH_FAIL_AT"), os.environ.get("BENCH_CRASH_AT")
 with open(log, "a") as f:
     f.write(json.dumps({"impl": name, "mode": mode, "format": fmt, "scale": int(scale),
-                        "fail_at": fail_at, "crash_at": crash_at,
+                        "setup": setup, "fail_at": fail_at, "crash_at": crash_at,
                         "resumes": os.environ.get("FAKE_RESUMES") == "1"}) + "\n")
 time.sleep(float(os.environ.get("FAKE_SLEEP", "0")))
 if mode == "fails":
@@ -39,7 +39,7 @@ if mode == "fails":
     sys.exit(3)
 if mode == "hangs":
     time.sleep(3600)
-if mode == "served":  # proves the harness started the server and passed its address
+if setup == "team" and os.environ.get("FAKE_SERVICE_URL"):  # the harness started the server
     import urllib.request
     urllib.request.urlopen(os.environ["FAKE_SERVICE_URL"] + "/", timeout=5).read()
 lock = wd / "fake.lock"
@@ -84,22 +84,23 @@ ADAPTER = r'''
 import sys
 from pathlib import Path
 
-from core.contract import (Adapter, Footprint, Mode, Parallel, Reference, Service,
-                           no_environment)
+from core.contract import (LAPTOP, TEAM, Adapter, Doc, Footprint, Mode, Parallel, Reference,
+                           Service, Setup)
 
 HERE = Path(__file__).resolve().parent
 LOG = HERE / "calls.log"
-SERVICES = {services!r}
+SERVER = {server!r}  # the team set-up's fake server, or None
+DOCS = (Doc("fake docs", "https://example.invalid/fake"),)
 
 
-def command(workdir, mode, *, fmt, scale, data, service_url):
+def command(workdir, mode, *, setup, fmt, scale, data, service_url):
     return [sys.executable, str(HERE / "fake_pipeline.py"), str(workdir), {name!r}, mode, fmt,
-            str(scale), str(LOG)]
+            str(scale), str(LOG), setup]
 
 
-def environment(workdir, mode, *, service_url):
+def environment(workdir, mode, *, setup, service_url, home):
     env = {{"FAKE_SLEEP": {sleep!r}, "FAKE_RESUMES": {resumes!r}}}
-    if mode in SERVICES:
+    if service_url:
         env["FAKE_SERVICE_URL"] = service_url
     return env
 
@@ -109,16 +110,25 @@ def service_command(state_dir, port):
             "--directory", str(state_dir)]
 
 
-def recovery_commands(workdir, mode, *, fmt, scale, data, service_url):
+def recovery_commands(workdir, mode, *, setup, fmt, scale, data, service_url):
     if mode != "refuses":
         return []
     unlock = [sys.executable, "-c", "import pathlib, sys; "
               "(pathlib.Path(sys.argv[1]) / 'fake.lock').unlink()", str(workdir)]
-    return [unlock, command(workdir, mode, fmt=fmt, scale=scale, data=data, service_url=None)]
+    return [unlock, command(workdir, mode, setup=setup, fmt=fmt, scale=scale, data=data,
+                            service_url=None)]
 
 
-def parallel_command(workdir, runner, *, workers, grid, cluster_address):
-    return command(workdir, "ok", fmt="parquet", scale=workers, data=None, service_url=None)
+def parallel_command(workdir, runner, *, setup, workers, grid, cluster_address, service_url):
+    return command(workdir, "ok", setup=setup, fmt="parquet", scale=workers, data=None,
+                   service_url=None)
+
+
+LAPTOP_SETUP = Setup(LAPTOP, "fake laptop", why="fake", docs=DOCS)
+TEAM_SETUP = Setup(TEAM, "fake team", why="fake", docs=DOCS,
+                   service=Service(name=SERVER, command=service_command,
+                                   environment=lambda state_dir, database_url: {{}},
+                                   health_path="/") if SERVER else None)
 
 
 ADAPTER = Adapter(
@@ -132,9 +142,7 @@ ADAPTER = Adapter(
     footprint=Footprint(imports=("json",), distributions=()),
     colour={colour!r},
     cold_prior_s=1.0,
-    services=tuple(Service(name=s, modes=(m,), command=service_command,
-                           environment=lambda state_dir: {{}}, health_path="/")
-                   for m, s in SERVICES.items()),
+    setups={setups},
     parallel=Parallel(runners={{"processes": "fake runner"}}, command=parallel_command),
     reference={reference},
 )
@@ -142,7 +150,9 @@ ADAPTER = Adapter(
 
 
 def write_fakes(root: Path, *, modes: dict[str, str] | None = None, sleep: float = 0.0,
-                format_modes=("ok",), services: dict[str, str] | None = None) -> Path:
+                format_modes=("ok",), server: str | None = None) -> Path:
+    """server: the name of the fake tool's team server (an http.server); without one the
+    team set-up needs no server."""
     """A fake baseline and a fake tool in root (a package-less folder for PYTHONPATH)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "fake_pipeline.py").write_text(PREDICTIONS_LINE + PIPELINE)
@@ -155,7 +165,8 @@ def write_fakes(root: Path, *, modes: dict[str, str] | None = None, sleep: float
         (root / f"{module}.py").write_text(textwrap.dedent(ADAPTER).format(
             name=name, module=module, modes=mode_map, format_modes=tuple(fmts),
             sleep=str(sleep), resumes=resumes, reference=reference, colour=colour,
-            services=(services or {}) if name != "baseline" else {}))
+            server=server if name != "baseline" else None,
+            setups="(LAPTOP_SETUP,)" if name == "baseline" else "(LAPTOP_SETUP, TEAM_SETUP)"))
     return root
 
 

@@ -4,6 +4,7 @@ run by the renderer before the redesign (tests/fixtures/report-facts-before-rede
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,9 +33,16 @@ def now(rendered) -> dict:
     return facts(rendered["page"])
 
 
+def _without_setups(text: str) -> str:
+    """Since records carry a set-up, every label names it (`luigi · local · laptop`); the
+    golden file predates set-ups."""
+    return re.sub(r" · (laptop|team)\b", "", text)
+
+
 def _same(new: str, old: str, where: str) -> None:
     assert numbers(new) == numbers(old), f"{where}: numbers differ\n new: {new}\n old: {old}"
-    assert new == CHANGED_TEXTS.get(old, old), f"{where}: text differs\n new: {new}\n old: {old}"
+    assert _without_setups(new) == CHANGED_TEXTS.get(old, old), \
+        f"{where}: text differs\n new: {new}\n old: {old}"
 
 
 def test_same_tables(now, golden):
@@ -56,6 +64,7 @@ def test_same_items(now, golden):
 def test_every_changed_text_is_still_there(now, golden):
     """The allowance above is for texts the golden file has, each changed exactly as listed."""
     texts = golden["items"] + [c for t in golden["tables"] for row in t for c in row]
-    new_texts = now["items"] + [c for t in now["tables"] for row in t for c in row]
+    new_texts = [_without_setups(c) for c in now["items"]
+                 + [c for t in now["tables"] for row in t for c in row]]
     for old, new in CHANGED_TEXTS.items():
         assert old in texts and new in new_texts

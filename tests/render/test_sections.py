@@ -30,6 +30,11 @@ def usable(raw, scenario, impl, mode, **match) -> list[dict]:
             and r["phase"] == "timed" and all(r[k] == v for k, v in match.items())]
 
 
+def real(way: str) -> str:
+    """The record's mode behind a row's way of running (`local · laptop` -> `local`)."""
+    return way.split(" · ")[0]
+
+
 def walls(rs) -> list[float]:
     return [r["wall_s"] for r in rs]
 
@@ -93,27 +98,27 @@ def test_parts_add_up_to_each_cold_run(run):
 
 def test_breakdown_medians_come_from_usable_cold_runs(built, raw):
     rows = built["io"]["breakdown"]
-    assert [r["label"] for r in rows][:3] == ["baseline · files", "baseline · memory",
-                                              "luigi · local"]
+    assert [r["label"] for r in rows][:3] == [
+        "baseline · files · laptop", "baseline · memory · laptop", "luigi · local · laptop"]
     assert len(rows) == 9
     for row in rows:
-        expected = walls(usable(raw, "cold", row["impl"], row["mode"]))
+        expected = walls(usable(raw, "cold", row["impl"], real(row["mode"])))
         assert row["wall"]["n"] == len(expected) == 5
         assert row["wall"]["median"] == pytest.approx(statistics.median(expected))
         assert [x["warmup"] for x in row["wall"]["excluded"]] == [True]
         io_values = [sum(s["end"] - s["start"] for s in r["spans"] if s["kind"] != "compute")
-                     for r in usable(raw, "cold", row["impl"], row["mode"])]
+                     for r in usable(raw, "cold", row["impl"], real(row["mode"]))]
         assert row["io"]["median"] == pytest.approx(statistics.median(io_values))
         assert row["io_share"] == pytest.approx(row["io"]["median"] / row["wall"]["median"])
-    assert by(rows, impl="prefect", mode="memory")["files"] is False
-    assert by(rows, impl="prefect", mode="files")["files"] is True
+    assert by(rows, impl="prefect", mode="memory · laptop")["files"] is False
+    assert by(rows, impl="prefect", mode="files · laptop")["files"] is True
 
 
 def test_lower_bound_and_cross_check_use_the_reference(built, raw):
     data = built["io"]
     mem = statistics.median(walls(usable(raw, "cold", "baseline", "memory")))
     files = statistics.median(walls(usable(raw, "cold", "baseline", "files")))
-    assert data["lower_bound"]["label"] == "baseline · memory"
+    assert data["lower_bound"]["label"] == "baseline · memory · laptop"
     assert data["lower_bound"]["wall"]["median"] == pytest.approx(mem)
     assert data["cross_check"]["difference_s"] == pytest.approx(files - mem)
     assert data["cross_check"]["ratio"].value == pytest.approx(files / mem)
@@ -127,13 +132,13 @@ def test_sweep_covers_scales_formats_and_in_memory_modes(built):
     assert sweep["scales"] == [1, 10, 100]
     assert sweep["formats"] == ["csv", "pickle", "parquet"]
     in_memory = {s["label"] for s in sweep["series"] if s["in_memory"]}
-    assert in_memory == {"baseline · memory", "prefect · memory"}
+    assert in_memory == {"baseline · memory · laptop", "prefect · memory · laptop"}
     assert len(sweep["series"]) == 4 * 3 + 2
     assert len(built["io"]["sweep_rows"]) == sum(len(s["per_scale"]) for s in sweep["series"])
 
 
 def test_sweep_excludes_the_failed_verification(built, raw):
-    series = by(built["io"]["sweep"]["series"], impl="luigi", mode="local", format="parquet")
+    series = by(built["io"]["sweep"]["series"], impl="luigi", mode="local · laptop", format="parquet")
     at10 = by(series["per_scale"], scale=10)
     assert at10["wall"]["n"] == 2
     assert [x["status"] for x in at10["wall"]["excluded"]] == ["invalid_output"]
@@ -143,7 +148,7 @@ def test_sweep_excludes_the_failed_verification(built, raw):
 
 
 def test_sweep_bytes_grow_with_scale(built):
-    series = by(built["io"]["sweep"]["series"], impl="baseline", mode="files", format="csv")
+    series = by(built["io"]["sweep"]["series"], impl="baseline", mode="files · laptop", format="csv")
     sizes = [p["io_bytes"] for p in series["per_scale"]]
     assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
 
@@ -180,7 +185,7 @@ def test_floor_facts_fall_back_to_the_benchmark_name():
 # --- failure ----------------------------------------------------------------------------------
 
 def test_resume_rows_against_the_cold_run(built, raw):
-    row = by(built["failure"]["resume"], impl="luigi", mode="local")
+    row = by(built["failure"]["resume"], impl="luigi", mode="local · laptop")
     assert [s["step"] for s in row["steps"]] == ["load", "preprocess", "train", "predict",
                                                  "evaluate"]
     train = by(row["steps"], step="train")
@@ -193,7 +198,7 @@ def test_resume_rows_against_the_cold_run(built, raw):
     assert train["executed"] == ["train", "predict", "evaluate"]
     assert train["ran"] == "re-ran train … evaluate (3 steps)"
     assert train["steps_match"] is True
-    base = by(built["failure"]["resume"], impl="baseline", mode="files")
+    base = by(built["failure"]["resume"], impl="baseline", mode="files · laptop")
     assert by(base["steps"], step="train")["executed"] == ["load", "preprocess", "train",
                                                            "predict", "evaluate"]
 
@@ -201,7 +206,7 @@ def test_resume_rows_against_the_cold_run(built, raw):
 def test_crash_rows_per_tool_and_step(built):
     crash = built["failure"]["crash"]
     assert len(crash) == 5 * 5
-    refused = by(crash, impl="snakemake", mode="processes", step="preprocess")
+    refused = by(crash, impl="snakemake", mode="processes · laptop", step="preprocess")
     assert refused["outcomes"] == {"refused": 2}
     assert "--unlock" in refused["recovery_commands"][0]
     assert "--rerun-incomplete" in refused["recovery_commands"][1]
@@ -210,12 +215,12 @@ def test_crash_rows_per_tool_and_step(built):
     assert "cannot be locked" in refused["tool_message"]
     assert refused["leftovers"]["locks"] == [".snakemake/locks/0.input.lock",
                                              ".snakemake/locks/0.output.lock"]
-    wrong = by(crash, impl="prefect", mode="files", step="predict")
+    wrong = by(crash, impl="prefect", mode="files · laptop", step="predict")
     assert wrong["outcome"] == "silently_wrong" and wrong["statuses"] == {"invalid_output": 2}
-    luigi = by(crash, impl="luigi", mode="local", step="train")
+    luigi = by(crash, impl="luigi", mode="local · laptop", step="train")
     assert luigi["outcome"] == "recovered" and luigi["recovery_commands"] == []
     assert luigi["leftovers"]["temp_files"][0].startswith("interim/model.pkl-luigi-tmp-")
-    prefect = by(crash, impl="prefect", mode="memory", step="load")
+    prefect = by(crash, impl="prefect", mode="memory · laptop", step="load")
     assert "uvicorn" in prefect["leftovers"]["survivors"][0]
 
 
@@ -241,21 +246,21 @@ def test_recovery_commands_read_as_typed():
 
 def test_cost_rows_compare_with_the_same_kind_of_reference(built, raw):
     rows = built["cost"]["rows"]
-    assert by(rows, impl="prefect", mode="memory")["reference"]["label"] == "baseline · memory"
-    luigi = by(rows, impl="luigi", mode="local")
-    assert luigi["reference"]["label"] == "baseline · files"
+    assert by(rows, impl="prefect", mode="memory · laptop")["reference"]["label"] == "baseline · memory · laptop"
+    luigi = by(rows, impl="luigi", mode="local · laptop")
+    assert luigi["reference"]["label"] == "baseline · files · laptop"
     cold = statistics.median(walls(usable(raw, "cold", "luigi", "local")))
     base = statistics.median(walls(usable(raw, "cold", "baseline", "files")))
     assert luigi["reference"]["difference_s"] == pytest.approx(cold - base)
     assert luigi["reference"]["ratio"].value == pytest.approx(cold / base)
     assert luigi["first_run"]["n"] == 3 and luigi["default"] is True
-    assert by(rows, impl="baseline", mode="files")["reference"] is None
+    assert by(rows, impl="baseline", mode="files · laptop")["reference"] is None
     rss = [r["max_rss_kb"] for r in usable(raw, "cold", "luigi", "local")]
     assert luigi["rss_kb"]["median"] == statistics.median(rss)
 
 
 def test_a_timeout_is_counted_not_measured(built):
-    noop = by(built["cost"]["rows"], impl="prefect", mode="server")["noop"]
+    noop = by(built["cost"]["rows"], impl="prefect", mode="server · team")["noop"]
     assert noop["n"] == 4
     assert sorted(x["status"] for x in noop["excluded"]) == ["ok", "timeout"]  # warm-up, timeout
     assert 120.0 not in noop["values"]
@@ -270,8 +275,9 @@ def test_footprint_and_modes(built, raw):
     assert foot["prefect"]["import"]["median"] == pytest.approx(statistics.median(imports))
     assert foot["prefect"]["distributions"] == 97
     prefect_modes = by(built["cost"]["modes"], impl="prefect")
-    assert [r["mode"] for r in prefect_modes["rows"]] == ["memory", "files", "server"]
-    server = by(prefect_modes["rows"], mode="server")
+    assert [r["mode"] for r in prefect_modes["rows"]] == [
+        "memory · laptop", "files · laptop", "server · team"]
+    server = by(prefect_modes["rows"], mode="server · team")
     expected = (statistics.median(walls(usable(raw, "cold", "prefect", "server")))
                 / statistics.median(walls(usable(raw, "cold", "prefect", "memory"))))
     assert server["ratio"].value == pytest.approx(expected)
@@ -300,7 +306,8 @@ def test_dags_and_representative_timelines(built, raw):
     assert shape["dags_missing"] == ["prefect"]
     gantt = {g["impl"]: g for g in shape["gantt"]}
     assert {g["impl"]: g["mode"] for g in gantt.values()} == {
-        "baseline": "files", "luigi": "local", "prefect": "memory", "snakemake": "processes"}
+        "baseline": "files · laptop", "luigi": "local · laptop", "prefect": "memory · laptop",
+        "snakemake": "processes · laptop"}
     luigi = gantt["luigi"]
     cold = walls(usable(raw, "cold", "luigi", "local"))
     centre = statistics.median(cold)
@@ -320,8 +327,8 @@ def test_pertask_fits_every_tool_and_shape(built, raw):
     data = built["pertask"]
     pairs = {(r["impl"], r["mode"]) for r in raw if r["scenario"] == "pertask"}
     assert {(r["label"], r["shape"]) for r in data["rows"]} == {
-        (f"{impl} · {mode}", shape) for impl, mode in pairs for shape in ("chain", "fanout")}
-    row = _pertask_row(data, "luigi · local", "chain")
+        (f"{impl} · {mode} · laptop", shape) for impl, mode in pairs for shape in ("chain", "fanout")}
+    row = _pertask_row(data, "luigi · local · laptop", "chain")
     luigi = row["fit"]
     assert luigi["per_task_s"]["value"] == pytest.approx(0.0035, rel=0.2)  # the fixture's model
     assert luigi["per_task_s"]["low"] < luigi["per_task_s"]["value"] < luigi["per_task_s"]["high"]
@@ -331,19 +338,19 @@ def test_pertask_fits_every_tool_and_shape(built, raw):
 
 
 def test_pertask_says_where_cost_is_not_linear(built):
-    assert _pertask_row(built["pertask"], "snakemake · threads", "fanout")["fit"]["linear"] is False
-    assert _pertask_row(built["pertask"], "snakemake · threads", "chain")["fit"]["linear"] is True
+    assert _pertask_row(built["pertask"], "snakemake · threads · laptop", "fanout")["fit"]["linear"] is False
+    assert _pertask_row(built["pertask"], "snakemake · threads · laptop", "chain")["fit"]["linear"] is True
 
 
 def test_pertask_lists_failures_with_their_n_and_message(built):
     data = built["pertask"]
     recursion = [f for f in data["failures"]
-                 if f["label"] == "snakemake · threads" and f["shape"] == "chain"]
+                 if f["label"] == "snakemake · threads · laptop" and f["shape"] == "chain"]
     assert recursion and {f["n"] for f in recursion} == {500}
     assert all(f["headline"].startswith(("RecursionError", "WorkflowError")) for f in recursion)
     not_run = [f for f in data["failures"] if f["not_run"]]
-    assert {(f["label"], f["n"]) for f in not_run} == {("snakemake · processes", 500)}
-    assert _pertask_row(data, "snakemake · processes", "chain")["failed_sizes"] == [200, 500]
+    assert {(f["label"], f["n"]) for f in not_run} == {("snakemake · processes · laptop", 500)}
+    assert _pertask_row(data, "snakemake · processes · laptop", "chain")["failed_sizes"] == [200, 500]
 
 
 def test_pertask_html_and_charts(built, fixture_charts):
@@ -382,22 +389,22 @@ def test_parallel_section(built, raw):
     data = built["parallel"]
     assert data["measured"] and data["workers"] == [1, 2] and data["folds"] == 12
     rows = {r["label"]: r for r in data["rows"]}
-    assert data["rows"][0]["impl"] == "baseline" and data["reference_label"] == "baseline · processes"
-    base = rows["baseline · processes"]
+    assert data["rows"][0]["impl"] == "baseline" and data["reference_label"] == "baseline · processes · laptop"
+    base = rows["baseline · processes · laptop"]
     assert base["vs_reference_speedup"][2] == pytest.approx(1.0)
     assert base["overhead_per_fold_s"][2] is None
-    cores = rows["snakemake · cores"]["speedups"][2]
+    cores = rows["snakemake · cores · laptop"]["speedups"][2]
     assert cores["ideal"] == 2 and 1.5 < cores["value"] < 2.0
     assert cores["efficiency"] == pytest.approx(cores["value"] / 2)
     one = [r["wall_s"] for r in raw if r["scenario"] == "parallel" and r["impl"] == "snakemake"
            and r["mode"] == "cores" and r["status"] == "ok" and not r["warmup"]]
-    assert rows["snakemake · cores"]["walls"][1]["n"] + rows["snakemake · cores"]["walls"][2]["n"] == len(one)
-    threads = rows["prefect · threads"]
+    assert rows["snakemake · cores · laptop"]["walls"][1]["n"] + rows["snakemake · cores · laptop"]["walls"][2]["n"] == len(one)
+    threads = rows["prefect · threads · laptop"]
     assert "interpreter lock" in threads["facts"][2]["verdict"]
     assert threads["speedups"][2]["value"] < cores["value"]
-    assert "processes" in rows["luigi · workers"]["facts"][2]["verdict"]
-    assert rows["luigi · workers"]["facts"][1]["verdict"] == "one fold at a time"
-    dask = rows["prefect · dask"]["walls"][2]
+    assert "processes" in rows["luigi · workers · laptop"]["facts"][2]["verdict"]
+    assert rows["luigi · workers · laptop"]["facts"][1]["verdict"] == "one fold at a time"
+    dask = rows["prefect · dask · laptop"]["walls"][2]
     assert dask["n"] == 2 and dask["excluded"][0]["status"] == "unexpected_failure"
 
 
@@ -406,7 +413,7 @@ def test_parallel_html_names_the_reference(built, fixture_charts):
                                {"parallel_speedup": fixture_charts["parallel_speedup"]})
     assert html.startswith('<section id="parallel">')
     assert "speed-up at 2 workers (ideal ×2)" in html and "÷ baseline's speed-up at 2" in html
-    assert "snakemake · cores" in html and "bootstrap" in html
+    assert "snakemake · cores · laptop" in html and "bootstrap" in html
     assert "share one interpreter lock" in html
     assert 'id="chart-parallel-speedup"' in html
 
@@ -449,7 +456,7 @@ def test_stale_and_over_eager_reruns_are_findings_not_verification_warnings(run)
     warnings = summary.status_warnings(Index(run.info, recs))
     assert [w["kind"] for w in warnings] == ["failures"]  # the one failed cell only
     assert warnings[0]["details"] == [
-        "snakemake · processes rerun at wrapper_code, round 1: unexpected_failure"]
+        "snakemake · processes · laptop rerun at wrapper_code, round 1: unexpected_failure"]
 
 
 # --- guide and summary ------------------------------------------------------------------------
@@ -468,7 +475,7 @@ def test_guide_sentences_carry_the_numbers_behind_them(built):
     assert situations["least_code"]["favours"] == fewest["impl"]
     assert str(fewest["sloc"]) in situations["least_code"]["sentence"]
     assert "silently wrong 2/10" in situations["crashes"]["sentence"]
-    # prefect · files was once silently wrong, but prefect's default mode always recovered
+    # prefect · files · laptop was once silently wrong, but prefect's default mode always recovered
     assert situations["crashes"]["favours"] == "luigi, prefect"
     assert built["guide"]["not_measured"] == list(guide.NEVER_MEASURED)
     for s in situations.values():
@@ -485,7 +492,7 @@ def test_guide_situations_of_the_scaling_scenarios(built):
     cheapest = min(slopes, key=slopes.get)
     assert situations["many_tasks"]["favours"] == cheapest.split(" · ")[0]
     assert fmt.seconds(slopes[cheapest]) in situations["many_tasks"]["sentence"]
-    assert "snakemake · threads (chain) at N=500" in situations["many_tasks"]["sentence"]
+    assert "snakemake · threads · laptop (chain) at N=500" in situations["many_tasks"]["sentence"]
     top = built["parallel"]["workers"][-1]
     fastest = min((r for r in built["parallel"]["rows"] if r["impl"] != "baseline"),
                   key=lambda r: r["walls"][top]["median"])
@@ -493,7 +500,7 @@ def test_guide_situations_of_the_scaling_scenarios(built):
     assert fmt.seconds(fastest["walls"][top]["median"]) in situations["parallel"]["sentence"]
     changes = situations["changes"]
     assert changes["favours"] == "snakemake"
-    assert "luigi · local: exact 2/6, stale 4/6" in changes["sentence"]
+    assert "luigi · local · laptop: exact 2/6, stale 4/6" in changes["sentence"]
 
 
 def test_another_reference_is_no_contender_either(run):
@@ -503,10 +510,10 @@ def test_another_reference_is_no_contender_either(run):
     data = rebuilt(run, info=dataclasses.replace(run.info, impls=impls))
     assert data["cost"]["rows"][0]["impl"] == "luigi"
     assert all(s["favours"] != "luigi" for s in data["guide"]["situations"])
-    assert by(data["cost"]["rows"], impl="baseline", mode="files")["reference"]["label"] == \
-        "luigi · local"
+    assert by(data["cost"]["rows"], impl="baseline", mode="files · laptop")["reference"]["label"] == \
+        "luigi · local · laptop"
     assert data["code"]["rows"][0]["over_reference"] is None
-    assert data["parallel"]["reference_label"] == "luigi · workers"
+    assert data["parallel"]["reference_label"] == "luigi · workers · laptop"
 
 
 def test_guide_lists_what_a_run_did_not_measure(run):
@@ -522,7 +529,7 @@ def test_summary_names_tools_versions_and_modes(built, raw):
     tools = {t["impl"]: t for t in built["summary"]["tools"]}
     assert tools["prefect"]["version"] == "3.9.1"
     assert tools["baseline"]["version"] == "Python 3.11.7"
-    assert [m["mode"] for m in tools["snakemake"]["modes"]] == ["processes", "threads"]
+    assert [m["mode"] for m in tools["snakemake"]["modes"]] == ["processes · laptop", "threads · laptop"]
     assert tools["snakemake"]["modes"][0]["default"] is True
     machine = built["summary"]["machine"]
     assert ("cpu_count", "2") in machine
@@ -537,17 +544,17 @@ def test_fixture_warnings(built):
     assert set(warnings) == {"fixture", "verification", "failures", "few_samples", "wide_spread",
                              "outlier_first_round"}
     assert warnings["verification"]["message"].startswith("3 execution(s)")
-    assert "luigi · local io ×10 parquet, round 2" in warnings["verification"]["details"]
+    assert "luigi · local · laptop io ×10 parquet, round 2" in warnings["verification"]["details"]
     # pertask failures are that section's findings; a failed parallel sample and a failed
     # rerun are failures
     assert warnings["failures"]["details"] == [
-        "prefect · server noop, round 4: timeout",
-        "prefect · dask parallel, round 2: unexpected_failure",
-        "snakemake · processes rerun at wrapper_code, round 1: unexpected_failure"]
+        "prefect · server · team noop, round 4: timeout",
+        "prefect · dask · laptop parallel, round 2: unexpected_failure",
+        "snakemake · processes · laptop rerun at wrapper_code, round 1: unexpected_failure"]
     assert [d.split(":")[0] for d in warnings["outlier_first_round"]["details"]] == [
-        "snakemake · threads cold"]
-    assert any(d.startswith("prefect · memory cold:") for d in warnings["wide_spread"]["details"])
-    assert "baseline · files first_run: n=3" in warnings["few_samples"]["details"]
+        "snakemake · threads · laptop cold"]
+    assert any(d.startswith("prefect · memory · laptop cold:") for d in warnings["wide_spread"]["details"])
+    assert "baseline · files · laptop first_run: n=3" in warnings["few_samples"]["details"]
 
 
 def test_provenance_warnings(run):
@@ -571,11 +578,11 @@ def test_clean_run_has_no_provenance_warnings(built):
 def test_short_answers_quote_section_numbers(built):
     answers = {a["anchor"]: a["points"] for a in built["summary"]["answers"]}
     assert set(answers) == {"io", "failure", "cost", "code"}
-    luigi = by(built["cost"]["rows"], impl="luigi", mode="local")
-    line = next(p for p in answers["cost"] if p.startswith("luigi · local"))
+    luigi = by(built["cost"]["rows"], impl="luigi", mode="local · laptop")
+    line = next(p for p in answers["cost"] if p.startswith("luigi · local · laptop"))
     assert fmt.signed_seconds(luigi["reference"]["difference_s"]) in line
     assert fmt.ratio(luigi["reference"]["ratio"]) in line
-    assert "snakemake · processes after a hard crash: refused 10/10." in answers["failure"]
+    assert "snakemake · processes · laptop after a hard crash: refused 10/10." in answers["failure"]
 
 
 def test_numbers_follow_the_records(run, built):

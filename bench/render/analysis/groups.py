@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -19,16 +20,25 @@ def label(impl: str, mode: str | None = None) -> str:
     return f"{impl} · {mode}" if mode else impl
 
 
+def way(how: str | None, setup: str) -> str | None:
+    """A mode (or a parallel runner) in a set-up, as the report names it: `files · team`.
+    Every table keys its rows by it, so no number hides which set-up it was measured in."""
+    return f"{how} · {setup}" if how is not None else None
+
+
 class Index:
     """The run's records with the orderings the report uses: impls, modes, steps.
 
     `reference` is the implementation every other one is compared with (the run names it);
-    it comes first, the others in alphabetical order.
+    it comes first, the others in alphabetical order. A record's mode and runner are read as
+    its way of running (`way`): the mode, or runner, in its set-up.
     """
 
     def __init__(self, info: RunInfo | None, recs: Iterable[Record], run_dir: Path | None = None):
         self.info = info
-        self.records = list(recs)
+        self.records = [dataclasses.replace(r, mode=way(r.mode, r.setup),
+                                            runner=way(r.runner, r.setup)) for r in recs]
+        self._real = {way(r.mode, r.setup): r.mode for r in recs if r.mode is not None}
         self.run_dir = run_dir
         self.reference = info.reference if info is not None else None
         self.impls = self._impl_order()
@@ -73,11 +83,20 @@ class Index:
     def runners(self, impl: str) -> list[str]:
         return sorted({r.runner for r in self.records if r.impl == impl and r.runner})
 
+    def real_mode(self, shown: str) -> str:
+        """The adapter's mode behind a way of running (`files · team` -> `files`)."""
+        return self._real.get(shown, shown)
+
     def default_mode(self, impl: str) -> str | None:
-        """The run's declared default, else the mode that ran the most scenarios and records."""
+        """The run's declared default in the laptop set-up, else the way that ran the most
+        scenarios and records."""
         declared = self.impl_info(impl)
         if declared is not None and declared.default_mode:
-            return declared.default_mode
+            laptop = way(declared.default_mode, "laptop")
+            if laptop in self._real or not self._real:
+                return laptop
+            return next((w for w, m in self._real.items() if m == declared.default_mode),
+                        laptop)
         per_mode = collections.defaultdict(lambda: [set(), 0])
         for r in self.records:
             if r.impl == impl and r.mode is not None:
@@ -89,7 +108,7 @@ class Index:
 
     def description(self, impl: str, mode: str) -> str | None:
         declared = self.impl_info(impl)
-        return declared.modes.get(mode) if declared is not None else None
+        return declared.modes.get(self.real_mode(mode)) if declared is not None else None
 
     def pairs(self, scenario: str) -> list[tuple[str, str]]:
         """(impl, mode) pairs with records of this scenario, reference first, default mode first."""
@@ -99,7 +118,7 @@ class Index:
         """As the run declared (format_modes), else: its runs carry a format."""
         declared = self.impl_info(impl)
         if declared is not None:
-            return mode in declared.format_modes
+            return self.real_mode(mode) in declared.format_modes
         return any(r.format is not None for r in self.records
                    if r.impl == impl and r.mode == mode and r.scenario in ("cold", "io"))
 
