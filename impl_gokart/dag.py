@@ -12,6 +12,7 @@ import sys
 import gokart
 
 from core import cli, layout, stage
+from core.params import read as read_params
 from impl_gokart import pipeline
 
 
@@ -19,10 +20,11 @@ from impl_gokart import pipeline
 def main(argv=None) -> int:
     ap = cli.parser("python -m impl_gokart.dag", __doc__.splitlines()[0])
     args = ap.parse_args(argv)
-    # A workdir staged by an earlier run keeps its own params.yaml, whose hash the ids hold.
+    # A workdir staged by an earlier run keeps its own settings and data, which the ids hold.
     if not (args.workdir / layout.PARAMS).is_file():
         stage.stage(args.workdir, cli.params_from(args), args.data)
-    print(gokart.make_task_info_as_tree_str(pipeline.titanic(args.workdir)).strip("\n"))
+    root = pipeline.titanic(args.workdir, read_params(args.workdir / layout.PARAMS))
+    print(gokart.make_task_info_as_tree_str(root).strip("\n"))
     return 0
 
 

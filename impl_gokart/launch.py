@@ -1,5 +1,5 @@
-"""How this implementation runs gokart: gokart.build at CRITICAL, and one short report of
-what failed.
+"""How this implementation runs gokart: its options, the build with the in-process scheduler or a
+central luigid, one short report of what failed, and the record of where the deliverables are.
 
 gokart.build raises GokartBuildError when a task fails. luigi, underneath, would log each
 failure with its traceback at ERROR; the build runs at CRITICAL instead, and the command
@@ -8,13 +8,34 @@ and exits 1.
 """
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from pathlib import Path
 
 import gokart
 import luigi
+import luigi.configuration
 import luigi.task
 from gokart.build import GokartBuildError
+
+from impl_gokart.adapter import DELIVERED
+
+
+def add_options(parser) -> None:
+    parser.add_argument("--scheduler-url", default=None,
+                        help="a central luigid (default: luigi's in-process scheduler)")
+    parser.add_argument("--serialized-task-definition-check", action="store_true",
+                        help="gokart's switch for every task: its unique id also hashes the "
+                             "source of the task's methods, so an edited task reruns")
+
+
+def apply_options(args) -> None:
+    """A TaskOnKart setting for every task goes in the [TaskOnKart] section of luigi's config,
+    which every TaskOnKart reads when it is built (gokart docs, Task Parameters)."""
+    if args.serialized_task_definition_check:
+        luigi.configuration.get_config().set("TaskOnKart", "serialized_task_definition_check",
+                                             "true")
 
 
 def tasks_under(task: gokart.TaskOnKart):
@@ -27,36 +48,66 @@ def label(task: gokart.TaskOnKart) -> str:
     return f"{type(task).__name__}[{task.make_unique_id()}]"
 
 
-def failure_report(root: gokart.TaskOnKart, failed: GokartBuildError) -> str:
+def failure_report(root: gokart.TaskOnKart, raised: dict[str, list[Exception]],
+                   summary: str) -> str:
     """gokart reports failures by unique id; name them as gokart's tree does."""
     names = {task.make_unique_id(): label(task) for task in tasks_under(root)}
     lines = [f"error: gokart task {names.get(unique_id, unique_id)} failed: "
              f"{type(exc).__name__}: {exc}"
-             for unique_id, raised in failed.raised_exceptions.items() for exc in raised]
-    return "\n".join(lines + [str(failed).strip()])
+             for unique_id, excs in raised.items() for exc in excs]
+    return "\n".join(lines + [summary.strip()])
 
 
-def build(root: gokart.TaskOnKart, scheduler_url: str | None = None) -> int:
-    """gokart.build with luigi's in-process scheduler; with a central luigid, luigi.build of
-    the same tasks (gokart.build always builds with its own in-process scheduler)."""
+def build(root: gokart.TaskOnKart, scheduler_url: str | None = None, workers: int = 1) -> int:
+    """gokart.build with luigi's in-process scheduler; with a central luigid, the call
+    gokart.build makes (luigi.build with gokart's WorkerSchedulerFactory) with the central
+    scheduler instead, since gokart.build always passes local_scheduler=True (gokart/build.py).
+    gokart.run(), gokart's command line, reaches luigid the same way."""
     if scheduler_url:
-        result = luigi.build([root], scheduler_url=scheduler_url, detailed_summary=True,
-                             log_level="CRITICAL")
-        if result.status.name.startswith("FAILED") or "SCHEDULING_FAILED" in result.status.name:
-            print(f"error: luigi ended with {result.status.name}\n{result.summary_text.strip()}",
-                  file=sys.stderr)
-            return 1
+        status = _build_with(root, scheduler_url, workers)
     else:
         try:
-            gokart.build(root, return_value=False, log_level=logging.CRITICAL)
+            gokart.build(root, return_value=False, log_level=logging.CRITICAL, workers=workers)
+            status = 0
         except GokartBuildError as failed:
-            print(failure_report(root, failed), file=sys.stderr)
-            return 1
+            print(failure_report(root, failed.raised_exceptions, str(failed)), file=sys.stderr)
+            status = 1
     # gokart.build raises only for failed tasks: a missing external input (a staged file
     # removed behind the command's back) leaves the root pending without an error.
-    if not root.complete():
+    if status == 0 and not root.complete():
         pending = sorted({label(task) for task in tasks_under(root) if not task.complete()})
         print(f"error: gokart did not complete {label(root)}; incomplete: {', '.join(pending)}",
               file=sys.stderr)
+        status = 1
+    return status
+
+
+def _build_with(root: gokart.TaskOnKart, scheduler_url: str, workers: int) -> int:
+    raised: dict[str, list[Exception]] = {}
+
+    @gokart.TaskOnKart.event_handler(luigi.Event.FAILURE)
+    def when_failure(task, exception):  # as gokart.build collects them
+        raised.setdefault(task.make_unique_id(), []).append(exception)
+
+    result = luigi.build([root], worker_scheduler_factory=gokart.WorkerSchedulerFactory(),
+                         scheduler_url=scheduler_url, workers=workers, detailed_summary=True,
+                         log_level="CRITICAL")
+    if raised or not root.complete():
+        # luigi's summary says why, e.g. a task "being run by another worker" after a crash
+        print(failure_report(root, raised, result.summary_text), file=sys.stderr)
         return 1
     return 0
+
+
+def record_deliverables(workdir: Path, paths: dict[str, str]) -> None:
+    """Where this invocation's predictions and metrics are (gokart targets named by unique ids
+    that only gokart computes), for the adapter; rewritten only when they moved."""
+    record = Path(workdir) / DELIVERED
+    text = json.dumps({k: str(Path(v).relative_to(Path(workdir).resolve()))
+                       for k, v in paths.items()}, indent=2, sort_keys=True) + "\n"
+    if record.is_file() and record.read_text() == text:
+        return
+    record.parent.mkdir(parents=True, exist_ok=True)
+    partial = record.with_name(record.name + ".partial")
+    partial.write_text(text)
+    partial.replace(record)

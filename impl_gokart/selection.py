@@ -1,22 +1,21 @@
 """The model selection as gokart tasks: Prepare -> one Fold per (candidate, fold) -> Reduce.
 
-`python -m impl_gokart.selection --workdir DIR --workers N` stages the input, then runs
-gokart.build(root, workers=N): gokart passes `workers` on to luigi.build, so with N > 1 each
-running task is a forked process, as in luigi. Each task dumps its result (the fold's score,
+`python -m impl_gokart.selection --workdir DIR --workers N` stages the input, then builds the
+root as the pipeline does (impl_gokart/launch.py) with `workers=N`, which gokart passes on to
+luigi.build: with N > 1 each running task is a forked process, as in luigi. Each task dumps its result (the fold's score,
 the winner) as gokart's own pickle under DIR/resources/; the score files and the deliverables
 are written by core as in every tool.
 """
 from __future__ import annotations
 
-import logging
 import sys
 
 import gokart
 import luigi
-from gokart.build import GokartBuildError
 
 from core import cli, selection
 from core.errors import UserError
+from impl_gokart.launch import build
 
 RUNNERS = ("workers",)
 WORKSPACE = "resources"
@@ -58,25 +57,6 @@ class Reduce(SelectionTask):
         self.dump(selection.reduce(self.workdir, selection.GRIDS[self.grid]))
 
 
-def build(root: Reduce, workers: int, scheduler_url: str | None = None) -> int:
-    if scheduler_url:  # gokart.build always builds with its own in-process scheduler
-        result = luigi.build([root], workers=workers, scheduler_url=scheduler_url,
-                             detailed_summary=True, log_level="CRITICAL")
-        if not result.status.name.startswith("SUCCESS"):
-            print(f"error: luigi ended with {result.status.name}", file=sys.stderr)
-            return 1
-    else:
-        try:
-            gokart.build(root, return_value=False, log_level=logging.CRITICAL, workers=workers)
-        except GokartBuildError as failed:
-            print(f"error: gokart build failed: {str(failed).strip()}", file=sys.stderr)
-            return 1
-    if not root.complete():
-        print("error: gokart did not complete the Reduce task", file=sys.stderr)
-        return 1
-    return 0
-
-
 @cli.guarded
 def main(argv=None) -> int:
     ap = selection.parser("python -m impl_gokart.selection", RUNNERS)
@@ -88,7 +68,7 @@ def main(argv=None) -> int:
     workdir = selection.stage_from(args)
     root = Reduce(workdir=str(workdir), grid=args.grid,
                   workspace_directory=str(workdir / WORKSPACE))
-    return build(root, args.workers, args.scheduler_url)
+    return build(root, args.scheduler_url, workers=args.workers)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import urllib.parse
 from pathlib import Path
+from typing import Mapping
 
-from core.contract import (LAPTOP, TEAM, Adapter, Doc, Edit, Footprint, Mode, Parallel, Rerun,
-                           Service, Setup, Synthetic)
+from core.contract import (LAPTOP, TEAM, Adapter, Deliverables, Doc, Edit, Footprint, Mode,
+                           Parallel, Rerun, Service, Setup, Synthetic, fixed_deliverables)
+from impl_luigi import naming  # stdlib only: the output naming the pipeline uses
 
 CONFIG = Path(__file__).resolve().with_name("luigi.cfg")
 
@@ -34,9 +37,22 @@ def environment(workdir: Path, mode: str, *, setup: str, service_url: str | None
 
 
 def dag_command(workdir: Path, mode: str) -> list[str]:
-    """luigi's own tree printer, with each task's COMPLETE/PENDING state in that workdir."""
-    return [sys.executable, "-m", "luigi.tools.deps_tree", "--module", "impl_luigi.pipeline",
-            "Evaluate", "--workdir", str(workdir)]
+    """luigi's own tree printer (luigi.tools.deps_tree) for the run staged in that workdir,
+    its parameters included, with each task's COMPLETE/PENDING state there."""
+    return [sys.executable, "-m", "impl_luigi.dag", "--workdir", str(workdir)]
+
+
+# core.selection's own record: the model selection writes core.layout's fixed places.
+SELECTION_RECORD = "out/selection.json"
+
+
+def deliverables(workdir: Path, settings: Mapping) -> Deliverables:
+    """Predict's and Evaluate's outputs, in the directory named after the run's parameters."""
+    workdir = Path(workdir)
+    if not settings or (workdir / SELECTION_RECORD).is_file():
+        return fixed_deliverables(workdir, settings)
+    predictions, metrics = naming.deliverables(settings)
+    return Deliverables(workdir / predictions, workdir / metrics)
 
 
 def recovery_commands(workdir: Path, mode: str, *, setup: str, fmt: str, scale: int,
@@ -81,9 +97,38 @@ def parallel_command(workdir: Path, runner: str, *, setup: str, workers: int, gr
             *_scheduler(setup, service_url)]
 
 
+SUMMARY = re.compile(r"===== Luigi Execution Summary =====\s*(.*?)\s*===== Luigi Execution "
+                     r"Summary =====", re.S)
+CATEGORY = re.compile(r"^\* (\d+ .*):$")
+TASK = re.compile(r"^\s+- \d+ (\w+)[(.]")
+
+
+def rerun_reason(stdout: str, stderr: str, written: list[str]) -> str | None:
+    """luigi's execution summary, each category with the task families in it: luigi's whole
+    account of a rerun (a task is complete when its outputs exist)."""
+    found = SUMMARY.findall(stderr)
+    if not found:
+        return None
+    parts, families = [], []
+    for line in found[-1].splitlines():
+        if CATEGORY.match(line):
+            if parts and families:
+                parts[-1] += ": " + ", ".join(families)
+            parts.append(CATEGORY.match(line).group(1))
+            families = []
+        elif TASK.match(line):
+            families.append(TASK.match(line).group(1))
+        elif line.strip() and not line.startswith("Scheduled"):
+            if parts and families:
+                parts[-1] += ": " + ", ".join(families)
+                families = []
+            parts.append(line.strip())
+    return "luigi: " + "; ".join(parts)
+
+
 # a scheduler API call (not a static page), so 200 means the scheduler answers
 RUNNING_TASKS = "/api/task_list?data=" + urllib.parse.quote(json.dumps({"status": "RUNNING"}))
-TRAIN_CALL = 'filesteps.train(self.input()["features"]["train"].path, params, model)'
+TRAIN_DEPTH = "max_depth=self.max_depth"
 TRAIN_OUTPUT = "        with self.output().temporary_path() as model:\n"
 
 ADAPTER = Adapter(
@@ -95,10 +140,11 @@ ADAPTER = Adapter(
     environment=environment,
     dag_command=dag_command,
     recovery_commands=recovery_commands,
-    # wait_for_luigid.py is left out: it is recovery tooling for the luigid mode, not pipeline
-    # code
-    source_files=("impl_luigi/pipeline.py", "impl_luigi/__main__.py", "impl_luigi/launch.py",
-                  "impl_luigi/luigi.cfg"),
+    deliverables=deliverables,
+    # wait_for_luigid.py (recovery tooling for the team set-up) and dag.py (the tree printer
+    # for the report) are left out: they are not pipeline code
+    source_files=("impl_luigi/pipeline.py", "impl_luigi/naming.py", "impl_luigi/__main__.py",
+                  "impl_luigi/launch.py", "impl_luigi/luigi.cfg"),
     footprint=Footprint(imports=("luigi",), distributions=("luigi",)),
     colour="#2a6fbb",
     cold_prior_s=3.5,
@@ -125,12 +171,12 @@ ADAPTER = Adapter(
         runners={"workers": "luigi --workers N: one forked process per running task"},
         command=parallel_command),
     rerun=Rerun(
-        wrapper_edit=Edit("impl_luigi/pipeline.py", TRAIN_CALL,
-                          'filesteps.train(self.input()["features"]["train"].path,\n'
-                          '                            Params(**{**vars(params), "max_depth": 4}),'
-                          ' model)'),
+        wrapper_edit=Edit("impl_luigi/pipeline.py", TRAIN_DEPTH, "max_depth=4"),
         equivalent_param="max_depth=4",
         comment_edit=Edit("impl_luigi/pipeline.py", TRAIN_OUTPUT,
-                          "        # The forest's settings all come from params.yaml.\n"
-                          + TRAIN_OUTPUT)),
+                          "        # The forest's settings are this task's parameters.\n"
+                          + TRAIN_OUTPUT),
+        # luigi has no switch that makes it look at content, times or code: complete() is
+        # output existence (luigi docs, Example: Top Artists), so it has one row.
+        reason=rerun_reason),
 )

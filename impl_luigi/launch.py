@@ -1,5 +1,5 @@
-"""How this implementation runs luigi: its config file, quiet logging that keeps luigi's
-execution summary for failed runs, and luigi's own command line with its exit codes.
+"""How this implementation runs luigi: its config file, quiet logging that still shows luigi's
+execution summary, and luigi's own command line with its exit codes.
 
 luigi.retcodes.run_with_retcodes is the function behind the `luigi` command, so the exit
 status follows the [retcode] section of impl_luigi/luigi.cfg (luigi's defaults are all 0: a
@@ -21,7 +21,7 @@ SUMMARY_BANNER = "===== Luigi Execution Summary ====="
 
 
 class ExecutionSummary(logging.Handler):
-    """Keeps luigi's execution summary, which luigi logs at INFO, to show it when a run fails."""
+    """Keeps luigi's execution summary, which luigi logs at INFO, to show it after the run."""
     text = ""
 
     def emit(self, record):
@@ -31,7 +31,7 @@ class ExecutionSummary(logging.Handler):
 
 def quiet_logging() -> ExecutionSummary:
     """WARNING and above as luigi prints them (task errors with their traceback); of the
-    INFO chatter only the execution summary is kept, for failed runs."""
+    INFO chatter only the execution summary is kept."""
     luigi.configuration.get_config().set("core", "no_configure_logging", "true")
     console = logging.StreamHandler()
     console.setLevel(logging.WARNING)
@@ -56,12 +56,12 @@ def scheduler_options(url: str | None) -> list[str]:
 
 
 def run_luigi(argv: list[str]) -> int:
-    """luigi's own command line on argv; on failure its execution summary goes to stderr."""
+    """luigi's own command line on argv, then its execution summary on stderr: luigi's own
+    account of which tasks it found complete, which it ran and which failed (the `luigi`
+    command prints it at its default log level; luigi.cfg lowers that to WARNING)."""
     summary = quiet_logging()
     try:
         luigi.retcodes.run_with_retcodes(argv)
-    except SystemExit as finished:
-        if finished.code:
-            print(summary.text.strip(), file=sys.stderr)
-        raise
+    finally:
+        print(summary.text.strip(), file=sys.stderr)
     return 0  # not reached: run_with_retcodes always exits

@@ -17,9 +17,17 @@ from core import FORMATS, cli, layout, selection
 from core.errors import UserError
 from core.params import Params
 from impl_luigi.launch import CONFIG, add_scheduler_option, quiet_logging
-from impl_luigi.pipeline import StagedData, StagedParams
+from impl_luigi.pipeline import StagedData
 
 RUNNERS = ("workers",)
+
+
+class StagedParams(luigi.ExternalTask):
+    """DIR/params.yaml, staged by the command: core.selection reads its seed and format."""
+    workdir = luigi.PathParameter(absolute=True)
+
+    def output(self):
+        return luigi.LocalTarget(layout.resolve(self.workdir, layout.PARAMS))
 
 
 class SelectionTask(luigi.Task):
