@@ -22,10 +22,7 @@ def parser() -> argparse.ArgumentParser:
     verbs.add_parser("report", help="render the HTML report from stored records "
                                     "(see `python -m bench report -h`)", add_help=False)
     lst = verbs.add_parser("list", help="implementations, modes and scenarios")
-    lst.add_argument("--quick", dest="profile", action="store_const", const="quick")
-    lst.add_argument("--full", dest="profile", action="store_const", const="full")
-    lst.add_argument("--scaling", dest="profile", action="store_const", const="scaling")
-    lst.set_defaults(profile="default")
+    run.add_profile_options(lst)
     return p
 
 

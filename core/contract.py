@@ -193,7 +193,7 @@ class Adapter:
     harness keeps at one path per run and set-up (fresh for a first run).
     dag_command(workdir, mode) -> argv printing the DAG as the tool reports it, or None.
     recovery_commands(workdir, mode, *, setup, fmt, scale, data, service_url) -> what a user
-    types, in order, after the tool refused to resume.
+    types, in order, after a failure or a crash when the plain rerun does not resume.
     deliverables(workdir, settings) -> where the run put its predictions and metrics, given
     the settings it was staged with (params.yaml as a mapping)."""
     name: str
@@ -210,6 +210,7 @@ class Adapter:
     deliverables: Callable[[Path, Mapping], Deliverables] = fixed_deliverables
     setups: tuple[Setup, ...] = ()        # laptop, then team; the reference: laptop only
     keeps_home: bool = False              # machine-level state (a database, caches)
+    skips_finished: bool = True           # a plain rerun skips steps whose results exist
     state_dirs: tuple[str, ...] = ()      # workdir-relative tool bookkeeping, not results
     env_prefixes: tuple[str, ...] = ()    # caller variables that would steer the tool
     frameworks: tuple[str, ...] = ()      # top-level modules the harness must never import
@@ -294,8 +295,10 @@ class Adapter:
 
     @property
     def resumes(self) -> bool:
-        """The reference has no resume rules: a rerun always runs every step."""
-        return self.reference is None
+        """The plain rerun of the same command skips finished steps. The reference has no
+        resume rules, and some tools start a new run every time (their resume is a recovery
+        command): for both a rerun runs every step."""
+        return self.reference is None and self.skips_finished
 
     def handoff_modes(self) -> tuple[str, ...]:
         """The default mode plus the first mode of the other hand-off kind (files vs values):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import collections
 
+from bench.commands import run
 from bench.engine import plan, registry
 from bench.engine.profiles import PROFILES
 from bench.engine.progress import Estimate, clock
@@ -12,7 +13,7 @@ from core.contract import SETUPS
 
 def main(args) -> int:
     loaded = registry.load()
-    profile = PROFILES[args.profile]
+    profile = PROFILES[run.profile_name(args)]
     print("implementations (mode: description; * = default), and where each runs:")
     for adapter, module in zip(loaded.adapters, loaded.modules):
         print(f"  {adapter.name}  [{module}]")

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bench.engine import process, provenance, registry
+from bench.engine import plan, process, provenance, registry
 from bench.engine.profiles import FORMATS, PROFILES, STEPS
 from bench.engine.session import Session, now
 from bench.engine.workspace import environment_template, user_facing
@@ -25,15 +25,30 @@ class UsageError(Exception):
     """Bad options: one line on stderr, exit status 2."""
 
 
-def add_options(p: argparse.ArgumentParser) -> None:
+def add_profile_options(p: argparse.ArgumentParser) -> None:
+    """--quick, --full, --scaling; `--scaling --quick` is the scaling scenarios' smoke run."""
+    p.add_argument("--quick", action="store_true",
+                   help="a first look in a few minutes: laptop set-up, one round, the "
+                        "mission's questions at one step (with --scaling: the scaling "
+                        "scenarios at their smallest sizes)")
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--quick", dest="profile", action="store_const", const="quick",
-                      help="CI smoke run: one size, two formats, one round after the warm-up")
-    size.add_argument("--full", dest="profile", action="store_const", const="full",
+    size.add_argument("--full", dest="size", action="store_const", const="full",
                       help="bigger sizes and at least 5 samples of every number")
-    size.add_argument("--scaling", dest="profile", action="store_const", const="scaling",
+    size.add_argument("--scaling", dest="size", action="store_const", const="scaling",
                       help="only cost per task, parallel fan-out and reruns after a change")
-    p.set_defaults(profile="default")
+    p.set_defaults(size="default")
+
+
+def profile_name(args) -> str:
+    if not args.quick:
+        return args.size
+    if args.size == "full":
+        raise UsageError("--quick and --full contradict each other; choose one")
+    return "quick-scaling" if args.size == "scaling" else "quick"
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    add_profile_options(p)
     p.add_argument("--impl", action="append", metavar="NAME[,NAME]",
                    help="implementations to run (default: all available)")
     p.add_argument("--setup", action="append", metavar="SETUP[,SETUP]",
@@ -97,7 +112,7 @@ def _scales(text: str | None) -> list[int] | None:
 
 def configure(args, loaded: registry.Loaded) -> dict:
     """The stored configuration of a new run: everything --continue needs to rebuild the plan."""
-    profile = PROFILES[args.profile].with_overrides(
+    profile = PROFILES[profile_name(args)].with_overrides(
         scenarios=_names(args.scenario, list(SCENARIOS), "scenario"), rounds=args.rounds,
         scales=_scales(args.scales), formats=_names(args.formats, FORMATS, "format"),
         steps=_names(args.steps, STEPS, "step"), warmup=False if args.no_warmup else None,
@@ -114,6 +129,13 @@ def configure(args, loaded: registry.Loaded) -> dict:
                              f"have {', '.join(sorted(known))}")
     if args.data and not Path(args.data).is_file():
         raise UsageError(f"data file not found: {args.data}")
+    makers = {name: sc.slots for name, sc in SCENARIOS.items() if sc.slots is not None}
+    chosen = [available[name] for name in impls]
+    once = [name for name in profile.scenarios if SCENARIOS[name].slots is None]
+    if not once and not plan.slots_for(profile, chosen, makers, set(modes or ())):
+        raise UsageError("nothing to run: the chosen scenarios, implementations, modes and "
+                         "set-ups have no execution in common; `python -m bench list` shows "
+                         "what runs where")
     return {"profile": profile.to_json(), "impls": impls, "modes": modes,
             "seed": DEFAULT_SEED if args.seed is None else args.seed,
             "data": str(Path(args.data).resolve()) if args.data else None,

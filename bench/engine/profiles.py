@@ -108,17 +108,26 @@ class Profile:
 BOTH = SETUPS
 
 
-# The laptop set-up only, the mission's questions (file IO, resume, a crash, code size) at one
-# step each, plus the cold and no-op runs: a first look at every tool.
+# The laptop set-up only: the mission's questions (file IO, resume after a failure and after a
+# crash, code size) at one step each, plus the cold and no-op runs: a first look at every tool
+# in a few minutes. The scaling scenarios have their own quick profile.
 QUICK = Profile(
     name="quick",
-    rounds={"first_run": 1, "cold": 1, "modes": 1, "noop": 1, "resume": 1, "crash": 1,
-            "io": 1, "footprint": 1, "codesize": 1, "floor": 1,
-            "pertask": 1, "parallel": 1, "rerun": 1},
+    rounds={"cold": 1, "noop": 1, "resume": 1, "crash": 1, "io": 1, "codesize": 1},
     # cold runs parquet at x1; the io sweep adds csv at x10: one more size and format
     scales=(10,), formats=("csv",),
     resume_steps=("train",), crash_steps=("preprocess",),
-    timeout_s=300.0, every_handoff=False, selection_grid="tiny",
+    timeout_s=300.0, every_handoff=False, selection_grid="tiny", warmup=False,
+)
+
+# The scaling scenarios at their smallest sizes, laptop set-up: a first look at cost per task,
+# parallel speed-up and reruns after a change.
+QUICK_SCALING = Profile(
+    name="quick-scaling",
+    rounds={"pertask": 1, "parallel": 1, "rerun": 1},
+    scales=(1,), formats=(DEFAULT_FORMAT,),
+    resume_steps=(), crash_steps=(),
+    timeout_s=300.0, every_handoff=False, selection_grid="tiny", warmup=False,
 )
 
 # Both set-ups of every tool where a team and a laptop differ at start-up and on failure;
@@ -163,4 +172,4 @@ SCALING = Profile(
     setups={"pertask": BOTH, "parallel": BOTH, "rerun": BOTH},
 )
 
-PROFILES = {p.name: p for p in (QUICK, DEFAULT, FULL, SCALING)}
+PROFILES = {p.name: p for p in (QUICK, DEFAULT, FULL, SCALING, QUICK_SCALING)}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.engine import process
+from bench.engine import process, registry
 from bench.engine.references import References
 from bench.engine.profiles import DEFAULT_FORMAT, Profile
 from core.contract import Adapter, Deliverables
@@ -47,6 +47,13 @@ def base_environment(workdir: Path, scrubbed: tuple[str, ...] = (), *,
     # The venv's own scripts (luigid, snakemake) come first, as after `activate`.
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "/usr/bin:/bin")
     return env
+
+
+def pythonpath(adapter: Adapter) -> str:
+    """The repository, preceded by the folder holding the adapter's package when that lives
+    elsewhere (an implementation kept outside the repository)."""
+    root = registry.package_dir(adapter).parent
+    return str(REPO) if root == REPO else os.pathsep.join([str(root), str(REPO)])
 
 
 def environment_template() -> dict[str, str]:
@@ -128,6 +135,7 @@ class Workspace:
                     home: Path | None = None) -> dict[str, str]:
         """home: the tool's machine-level state; by default the run's stable one."""
         env = base_environment(workdir, self.scrubbed)
+        env["PYTHONPATH"] = pythonpath(adapter)
         env.update(adapter.environment(workdir, mode, setup=setup,
                                        service_url=self.service_url(adapter, setup),
                                        home=home or self.home(adapter, setup)))

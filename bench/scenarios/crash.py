@@ -11,18 +11,18 @@ import os
 import re
 from pathlib import Path
 
-from bench.engine import measured, verify
-from bench.engine.workspace import user_facing
-from bench.scenarios import common
+from bench.engine import measured
+from bench.scenarios import common, recovery
 from bench.scenarios.base import Scenario, failing_modes, slot
 
-# core.layout.outputs(): the files each step writes, by stem (any format suffix).
+# core.layout.outputs(): the files each step writes, by the start of their names (any format
+# suffix, in whatever folder the tool names after its parameters).
 STEP_OUTPUTS = {
-    "load": ("interim/train_raw.", "interim/test_raw."),
-    "preprocess": ("interim/train_features.", "interim/test_features."),
-    "train": ("interim/model.pkl",),
-    "predict": ("out/predictions.csv",),
-    "evaluate": ("out/metrics.json",),
+    "load": ("train_raw.", "test_raw."),
+    "preprocess": ("train_features.", "test_features."),
+    "train": ("model.",),
+    "predict": ("predictions.",),
+    "evaluate": ("metrics.",),
 }
 LEFTOVER_LIMIT = 50
 
@@ -61,34 +61,10 @@ def classify(ws, ex, adapter, done, fields: dict, scratch: Path) -> tuple[str, s
     detail = fields["detail"]
     detail["tool_message"] = measured.tool_message(o)
     detail["log"] = ws.keep_log(o, measured.log_name(ex))
-    detail["recovery"] = recovery = recover(ws, ex, adapter, done.workdir, scratch)
-    if recovery["exit_code"] == 0 and recovery["verify"]["predictions_match"]:
+    detail["recovery"] = recovery.run(ws, ex, adapter, done.workdir, scratch)
+    if recovery.succeeded(detail["recovery"]):
         return "refused", "expected_failure"
     return "failed", "unexpected_failure"
-
-
-def recover(ws, ex, adapter, workdir: Path, scratch: Path) -> dict:
-    """The adapter's recovery commands, in order, until one fails; then the verification."""
-    s = ex.slot
-    commands = adapter.recovery_commands(workdir, s.mode, setup=s.setup, fmt=common.fmt(ex),
-                                         scale=s.size, data=ws.data,
-                                         service_url=ws.service_url(adapter, s.setup))
-    result = {"commands": [user_facing(c, workdir) for c in commands], "wall_s": 0.0,
-              "exit_codes": [], "exit_code": None}
-    for i, argv in enumerate(commands):
-        done = ws.run(list(argv), adapter, s.mode, s.setup, workdir, scratch, size=s.size,
-                      label=f"recovery-{i}")
-        result["wall_s"] = round(result["wall_s"] + done.outcome.wall_s, 6)
-        result["exit_codes"].append(done.outcome.exit_code)
-        result["exit_code"] = done.outcome.exit_code
-        if done.outcome.exit_code != 0:
-            result["stderr_tail"] = measured.tool_message(done.outcome)
-            break
-    if not commands:
-        result["note"] = "the adapter declares no recovery command"
-    result["verify"] = verify.check(ws.deliverables(adapter, workdir),
-                                    ws.references.expected_sha(s.size), [], None)
-    return result
 
 
 def leftovers(workdir: Path, step: str) -> dict:
@@ -113,7 +89,7 @@ def _leftover_kind(rel: str, step: str) -> str | None:
         return "markers"
     if lowered.startswith(".tmp/") or re.search(r"tmp|temp|\.partial$|~$", Path(lowered).name):
         return "temp_files"
-    if rel.startswith(STEP_OUTPUTS[step]):
+    if Path(rel).name.startswith(STEP_OUTPUTS[step]):
         return "partial_files"
     return None
 

@@ -16,7 +16,10 @@ from typing import Any, Callable
 SCHEMA_VERSION = 3
 
 STATUSES = ("ok", "expected_failure", "unexpected_failure", "timeout", "invalid_output")
-OUTCOMES = (None, "recovered", "refused", "silently_wrong", "failed")
+# crash, crash_job: recovered / refused / silently_wrong / failed;
+# resume: resumed / recovered_by_command / reran_finished / failed.
+OUTCOMES = (None, "recovered", "refused", "silently_wrong", "failed", "resumed",
+            "recovered_by_command", "reran_finished")
 PHASES = ("timed", "prepare", "recovery")
 
 
@@ -58,6 +61,11 @@ def _is_tuple(field: dataclasses.Field) -> bool:
 class PipelineDetail(Detail):
     """first_run, cold, io, noop, resume: the untimed preparation's summary, if any."""
     prepare: dict | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ResumeDetail(PipelineDetail):
+    recovery: dict | None = None    # the declared recovery commands, run from the failed state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +129,7 @@ class RerunDetail(Detail):
 
 DETAILS: dict[str, type[Detail]] = {
     "first_run": PipelineDetail, "cold": PipelineDetail, "io": PipelineDetail,
-    "noop": PipelineDetail, "resume": PipelineDetail, "crash": CrashDetail,
+    "noop": PipelineDetail, "resume": ResumeDetail, "crash": CrashDetail,
     "crash_job": CrashDetail,
     "footprint": FootprintDetail, "codesize": CodesizeDetail, "pertask": PertaskDetail,
     "parallel": ParallelDetail, "rerun": RerunDetail,

@@ -21,28 +21,18 @@ from tests.helpers import report_facts
 from tests.helpers.runner import REPO
 
 ADAPTER = '''
-"""A throwaway tool for the tests: the luigi pipeline under another name."""
+"""A throwaway tool for the tests: the luigi pipeline under another name. It runs luigi's
+commands (copied beside it as luigi_adapter.py, imports renamed) and declares set-ups, a
+server, a parallel runner and a colour of its own."""
+import dataclasses
 import sys
 from pathlib import Path
 
-from core.contract import (Adapter, Doc, Edit, Footprint, Mode, Parallel, Rerun, Service,
-                           Setup)
+from core.contract import Adapter, Doc, Parallel, Service, Setup
+from impl_clone.luigi_adapter import ADAPTER as LUIGI
 
-CONFIG = Path(__file__).resolve().with_name("luigi.cfg")
 DOCS = (Doc("Using the Central Scheduler",
             "https://luigi.readthedocs.io/en/stable/central_scheduler.html"),)
-
-
-def command(workdir, mode, *, setup, fmt, scale, data, service_url):
-    argv = [sys.executable, "-m", "impl_clone", "--workdir", str(workdir), "--format", fmt,
-            "--scale", str(scale)]
-    if service_url:
-        argv += ["--scheduler-url", service_url]
-    return argv + (["--data", data] if data else [])
-
-
-def environment(workdir, mode, *, setup, service_url, home):
-    return {"LUIGI_CONFIG_PATH": str(CONFIG)}
 
 
 def scheduler(state_dir, port):
@@ -52,44 +42,29 @@ def scheduler(state_dir, port):
 
 
 def parallel_command(workdir, runner, *, setup, workers, grid, cluster_address, service_url):
-    return [sys.executable, "-m", "impl_clone.selection", "--workdir", str(workdir),
-            "--runner", "workers", "--workers", str(workers), "--grid", grid]
+    return LUIGI.parallel.command(workdir, next(iter(LUIGI.parallel.runners)), setup=setup,
+                                  workers=workers, grid=grid, cluster_address=None,
+                                  service_url=service_url)
 
 
-TRAIN = "        with self.output().temporary_path() as model:\\n"
-
-ADAPTER = Adapter(
+ADAPTER = dataclasses.replace(
+    LUIGI,
     name="clone",
     package="impl_clone",
-    modes=(Mode("local", "the luigi pipeline under another name", files=True),),
-    command=command,
-    environment=environment,
-    dag_command=lambda workdir, mode: [sys.executable, "-m", "luigi.tools.deps_tree",
-                                       "--module", "impl_clone.pipeline", "Evaluate",
-                                       "--workdir", str(workdir)],
-    source_files=("impl_luigi/pipeline.py",),
-    footprint=Footprint(imports=("luigi",), distributions=("luigi",)),
     colour="#17becf",
-    cold_prior_s=3.0,
-    env_prefixes=("LUIGI_",),
-    frameworks=("luigi",),
+    source_files=tuple(f.replace("impl_luigi", "impl_clone") for f in LUIGI.source_files),
     setups=(Setup("laptop", "its in-process scheduler", why="the default", docs=DOCS),
             Setup("team", "a central scheduler", why="what a team runs", docs=DOCS,
                   service=Service(name="clone-scheduler", command=scheduler,
-                                  environment=lambda state_dir, database_url: {
-                                      "LUIGI_CONFIG_PATH": str(CONFIG)},
+                                  environment=LUIGI.setups[1].service.environment,
                                   health_path="/api/task_list?data={}"))),
     parallel=Parallel(runners={"pool": "luigi workers under another name"},
                       command=parallel_command),
-    rerun=Rerun(
-        wrapper_edit=Edit("impl_clone/pipeline.py",
-                          'filesteps.train(self.input()["features"]["train"].path, params, model)',
-                          'filesteps.train(self.input()["features"]["train"].path, '
-                          'Params(**{**vars(params), "max_depth": 4}), model)'),
-        equivalent_param="max_depth=4",
-        comment_edit=Edit("impl_clone/pipeline.py", TRAIN, "        # a comment\\n" + TRAIN)),
 )
 '''
+
+
+ADAPTER_MODE = registry.load(("impl_luigi.adapter",)).adapters[0].default_mode
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +72,8 @@ def clone(tmp_path_factory) -> Path:
     """impl_clone/: a copy of impl_luigi's package (imports renamed) with the adapter above."""
     root = tmp_path_factory.mktemp("new-tool")
     package = root / "impl_clone"
-    shutil.copytree(REPO / "impl_luigi", package,
-                    ignore=shutil.ignore_patterns("__pycache__", "adapter.py"))
+    shutil.copytree(REPO / "impl_luigi", package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "adapter.py").rename(package / "luigi_adapter.py")
     for path in package.glob("*.py"):
         path.write_text(path.read_text().replace("impl_luigi", "impl_clone"))
     (package / "adapter.py").write_text(textwrap.dedent(ADAPTER))
@@ -126,13 +101,13 @@ def test_the_harness_runs_its_team_setup_and_lists_it(clone, tmp_path):
     assert "clone" in listed.stdout and "starts clone-scheduler" in listed.stdout
     out = tmp_path / "reports"
     r = subprocess.run([sys.executable, "-m", "bench", "run", "--impl", "clone", "--scenario",
-                        "modes", "--setup", "team", "--rounds", "1", "--no-warmup", "--out",
+                        "cold", "--setup", "team", "--rounds", "1", "--no-warmup", "--out",
                         str(out)], cwd=REPO, env=env_with(clone), capture_output=True,
                        text=True, timeout=1800)
     assert r.returncode == 0, r.stderr[-3000:]
     (run_dir,) = out.iterdir()
     (rec,) = records.load(run_dir / "records.jsonl")
-    assert (rec.mode, rec.setup, rec.status) == ("local", "team", "ok"), rec.stderr_tail
+    assert (rec.mode, rec.setup, rec.status) == (ADAPTER_MODE, "team", "ok"), rec.stderr_tail
 
 
 def test_the_new_tool_appears_in_the_fixture_report(clone, tmp_path, monkeypatch):
@@ -143,5 +118,6 @@ def test_the_new_tool_appears_in_the_fixture_report(clone, tmp_path, monkeypatch
     facts = report_facts.facts(page)
     assert "clone" in {row[0] for row in facts["tables"][0][1:]}
     cells = " ".join(cell for table in facts["tables"] for row in table for cell in row)
-    assert {"clone · local · laptop", "clone · pool · laptop", "clone · local · team"} <= {
+    mode = ADAPTER_MODE
+    assert {f"clone · {mode} · laptop", "clone · pool · laptop", f"clone · {mode} · team"} <= {
         cell for table in facts["tables"] for row in table for cell in row}, cells

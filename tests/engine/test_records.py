@@ -31,7 +31,7 @@ def test_round_trip_keeps_every_field(tmp_path):
         records.append(path, r)
     assert records.load(path) == written
     assert records.load(path)[0].key == (2, "luigi", "local", "crash", "preprocess", 10, "csv",
-                                         None, "timed")
+                                         None, "laptop", "timed")
     assert records.load(path)[0].detail.recovery == {"commands": [["x", "--unlock"]]}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import collections
 
 from bench.engine import plan, registry
-from bench.engine.profiles import CHANGES, DEFAULT, FULL, PROFILES, QUICK, SCALING, SHAPES
+from bench.engine.profiles import (CHANGES, DEFAULT, FULL, PROFILES, QUICK, QUICK_SCALING,
+                                   SCALING, SHAPES)
 from bench.scenarios.catalog import SCENARIOS
 
 SCALING_SCENARIOS = ("pertask", "parallel", "rerun")
@@ -41,8 +42,13 @@ def test_the_scaling_profile_runs_only_the_scaling_scenarios():
     assert SCALING.task_counts[0] == 10 and len(SCALING.task_counts) >= 4
 
 
-def test_quick_runs_each_scaling_scenario_at_its_smallest_size():
-    grouped = _by_scenario(QUICK)
+def test_quick_leaves_the_scaling_scenarios_to_its_own_quick_profile():
+    assert not set(_by_scenario(QUICK)) & set(SCALING_SCENARIOS)
+    assert set(_by_scenario(QUICK_SCALING)) == set(SCALING_SCENARIOS)
+
+
+def test_quick_scaling_runs_each_scaling_scenario_at_its_smallest_size():
+    grouped = _by_scenario(QUICK_SCALING)
     for adapter in _adapters():
         pertask = [s for s in grouped["pertask"] if s.impl == adapter.name]
         assert sorted((s.mode, s.variant, s.size) for s in pertask) == sorted(
@@ -51,8 +57,10 @@ def test_quick_runs_each_scaling_scenario_at_its_smallest_size():
         assert sorted((s.runner, s.size) for s in parallel) == sorted(
             (r, w) for r in _runners(adapter) for w in (1, 2))
         rerun = [s for s in grouped["rerun"] if s.impl == adapter.name]
-        assert sorted(s.variant for s in rerun) == sorted(CHANGES)
-        assert {s.mode for s in rerun} == {adapter.default_mode}
+        switches = tuple(m.name for m in adapter.rerun.switches) if adapter.rerun else ()
+        assert sorted((s.mode, s.variant) for s in rerun) == sorted(
+            (m, c) for m in (adapter.default_mode, *switches) for c in CHANGES)
+        assert {s.setup for s in grouped["pertask"] + grouped["parallel"] + rerun} == {"laptop"}
     # every tool takes part in each scenario
     names = {adapter.name for adapter in _adapters()}
     for scenario in SCALING_SCENARIOS:
