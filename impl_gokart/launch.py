@@ -89,9 +89,15 @@ def _build_with(root: gokart.TaskOnKart, scheduler_url: str, workers: int) -> in
     def when_failure(task, exception):  # as gokart.build collects them
         raised.setdefault(task.make_unique_id(), []).append(exception)
 
-    result = luigi.build([root], worker_scheduler_factory=gokart.WorkerSchedulerFactory(),
-                         scheduler_url=scheduler_url, workers=workers, detailed_summary=True,
-                         log_level="CRITICAL")
+    # gokart.build's log_level=CRITICAL is logging.disable below it: gokart's worker logs each
+    # failure with its traceback on a logger of its own, which luigi's log_level leaves alone.
+    logging.disable(logging.CRITICAL - 10)
+    try:
+        result = luigi.build([root], worker_scheduler_factory=gokart.WorkerSchedulerFactory(),
+                             scheduler_url=scheduler_url, workers=workers,
+                             detailed_summary=True, log_level="CRITICAL")
+    finally:
+        logging.disable(logging.NOTSET)
     if raised or not root.complete():
         # luigi's summary says why, e.g. a task "being run by another worker" after a crash
         print(failure_report(root, raised, result.summary_text), file=sys.stderr)
