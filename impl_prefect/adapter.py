@@ -9,9 +9,14 @@ Where prefect keeps its state:
 - `.prefect-results/` in the workdir holds the persisted task results, which are prefect's
   cache: a rerun finds a finished task there by its cache key. It is deliberately outside the
   home: a shared home must not carry another run's cache, or a `cold` run would skip steps.
+- prefect-dask lives in a side directory, `.venv-dask-site/` (requirements-dask.txt), on
+  PYTHONPATH only for the dask runner and its cluster: prefect imports every installed prefect
+  collection when its server starts, so installed beside prefect it would put `distributed`
+  into every run's temporary server.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -19,6 +24,10 @@ from pathlib import Path
 from core.contract import (LAPTOP, TEAM, Adapter, Cluster, Doc, Edit, Footprint, Mode, Parallel,
                            Rerun, Service, Setup, Synthetic)
 
+REPO = Path(__file__).resolve().parents[1]
+DASK_SITE = REPO / ".venv-dask-site"
+DASK_INSTALL = ("pip install -c constraints.txt --no-deps --target .venv-dask-site "
+                "-r requirements-dask.txt")
 HOME = ".prefect"
 RESULTS_DIR = ".prefect-results"
 # A fresh database took 16-18 s to come up on a busy 2-core machine, against prefect's 20 s.
@@ -99,7 +108,14 @@ def parallel_command(workdir: Path, runner: str, *, setup: str, workers: int, gr
                      cluster_address: str | None, service_url: str | None) -> list[str]:
     argv = [sys.executable, "-m", "impl_prefect.selection", "--workdir", str(workdir),
             "--runner", runner, "--workers", str(workers), "--grid", grid]
-    return argv + (["--cluster-address", cluster_address] if cluster_address else [])
+    argv += ["--cluster-address", cluster_address] if cluster_address else []
+    # what a user of the dask runner has: prefect-dask importable, here from its side directory
+    return ["env", f"PYTHONPATH={dask_path()}", *argv] if runner == "dask" else argv
+
+
+def dask_path() -> str:
+    """PYTHONPATH of the dask runner and its cluster: the repository, then prefect-dask."""
+    return os.pathsep.join((str(REPO), str(DASK_SITE)))
 
 
 def cluster_command(state_dir: Path, port: int, workers: int) -> list[str]:
@@ -112,25 +128,34 @@ def cluster_command(state_dir: Path, port: int, workers: int) -> list[str]:
 def cluster_environment(state_dir: Path) -> dict[str, str]:
     """The cluster's files (dask's temp and spill space, the workers' prefect home) in state_dir."""
     state_dir = Path(state_dir).resolve()
-    return {"DASK_TEMPORARY_DIRECTORY": str(state_dir / "dask-tmp"),
+    return {"PYTHONPATH": dask_path(),
+            "DASK_TEMPORARY_DIRECTORY": str(state_dir / "dask-tmp"),
             "PREFECT_HOME": str(state_dir / "prefect-home"),
             "PREFECT_LOGGING_LEVEL": "WARNING",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
+TASK_STATE = re.compile(r"Task run '([a-z_]+)-[0-9a-f]+' - Finished in state (\S+)")
+
+
 def rerun_reason(stdout: str, stderr: str, written: list[str]) -> str | None:
-    """Which tasks missed prefect's cache (ran) and which hit it, from the task-run states."""
-    states = {}
-    for name, state in re.findall(r"Task run '([a-z_]+)-[0-9a-f]+' - Finished in state (\w+)",
-                                  stdout + "\n" + stderr):
+    """prefect's own words for each task run's end, grouped: a task that found its cache key
+    ends `Cached(type=COMPLETED)`, one that ran (no record under its key) `Completed()`.
+    prefect names neither the key nor a miss in its log, at INFO or at DEBUG."""
+    states: dict[str, str] = {}
+    for name, state in TASK_STATE.findall(stdout + "\n" + stderr):
         states[name] = state
     if not states:
         return None
-    ran = [n for n, s in states.items() if s != "Cached"]
-    cached = [n for n, s in states.items() if s == "Cached"]
-    return (f"cache key changed (task ran): {', '.join(ran) or 'none'}; "
-            f"cache hit: {', '.join(cached) or 'none'}")
+    by_state: dict[str, list[str]] = {}
+    for name, state in states.items():
+        by_state.setdefault(state, []).append(name)
+    return "; ".join(f"Finished in state {state}: {', '.join(names)}"
+                     for state, names in by_state.items())
 
+
+TRAIN_TASK = "def train(train_features, n_estimators: int, max_depth: int, seed: int):\n"
+TRAIN_FOREST = "    forest = Params(n_estimators=n_estimators, max_depth=max_depth, seed=seed)\n"
 
 ADAPTER = Adapter(
     name="prefect",
@@ -144,7 +169,8 @@ ADAPTER = Adapter(
     command=command,
     environment=environment,
     dag_command=dag_command,
-    source_files=("impl_prefect/flow.py", "impl_prefect/__main__.py", "impl_prefect/launch.py"),
+    source_files=("impl_prefect/flow.py", "impl_prefect/cache.py", "impl_prefect/__main__.py",
+                  "impl_prefect/launch.py"),
     footprint=Footprint(imports=("prefect",), distributions=("prefect",)),
     colour="#1a9e77",
     cold_prior_s=12.0,
@@ -160,15 +186,31 @@ ADAPTER = Adapter(
                         "https://docs.prefect.io/v3/develop/settings-and-profiles"),)),
         Setup(TEAM, "a standing `prefect server` on 127.0.0.1 backed by PostgreSQL, the "
                     "client pointed at it with PREFECT_API_URL",
-              why="prefect's docs send anything beyond local testing to a self-hosted server "
-                  "on PostgreSQL: runs are kept, shared and shown in its UI",
+              why="a self-hosted server keeps every run and shows it in its UI to the whole "
+                  "team; prefect's docs keep SQLite for lightweight single-server use and name "
+                  "PostgreSQL for an external database",
               docs=(Doc("Prefect: Self-host a Prefect server",
                         "https://docs.prefect.io/v3/manage/self-host"),
                     Doc("Prefect: Settings reference (database connection URL)",
                         "https://docs.prefect.io/v3/api-ref/settings-ref")),
               service=Service(name="prefect-server", command=server_command,
                               environment=server_environment, health_path="/api/health",
-                              database=True)),
+                              database=True),
+              settings=(
+                  ("PREFECT_API_URL=http://127.0.0.1:PORT/api (every flow run)",
+                   "the client reports to the team's server instead of starting a temporary "
+                   "one per run; prefect's docs set it with `prefect config set`"),
+                  ("PREFECT_API_DATABASE_CONNECTION_URL=postgresql+asyncpg://... (the server)",
+                   "the server's runs, logs and events in the team's PostgreSQL instead of a "
+                   "SQLite file in the server's home"),
+                  ("prefect server start --host 127.0.0.1 --port PORT --analytics-off",
+                   "loopback here (a team binds its network address); no start-up telemetry "
+                   "call from a machine that may be offline"),
+                  ("PREFECT_LOCAL_STORAGE_PATH=$WORKDIR/.prefect-results (every flow run)",
+                   "task results, which are prefect's cache, stay with the work: the server "
+                   "keeps states, not results (a team sharing results across machines gives "
+                   "the tasks a storage block instead)"),
+              )),
     ),
     synthetic=Synthetic(modes=("memory", "files"), command=synthetic_command),
     parallel=Parallel(
@@ -181,14 +223,11 @@ ADAPTER = Adapter(
         cluster=Cluster(runners=("dask",), command=cluster_command,
                         environment=cluster_environment)),
     rerun=Rerun(
-        wrapper_edit=Edit("impl_prefect/flow.py",
-                          "    return memsteps.train(train_features, params)\n",
-                          "    return memsteps.train(train_features, Params(**{**vars(params), "
-                          '"max_depth": 4}))\n'),
+        wrapper_edit=Edit("impl_prefect/flow.py", TRAIN_FOREST,
+                          TRAIN_FOREST.replace("max_depth=max_depth", "max_depth=4")),
         equivalent_param="max_depth=4",
-        comment_edit=Edit("impl_prefect/flow.py", "def train(train_features, params: Params):\n",
-                          "def train(train_features, params: Params):\n"
-                          "    # The forest's settings all come from params.yaml.\n"),
+        comment_edit=Edit("impl_prefect/flow.py", TRAIN_TASK,
+                          TRAIN_TASK + "    # The forest's settings all come from params.yaml.\n"),
         # prefect logs each task run's final state (Completed or Cached) at INFO only
         environment={"PREFECT_LOGGING_LEVEL": "INFO"},
         reason=rerun_reason),

@@ -46,14 +46,11 @@ def console_without_tracebacks() -> None:
 
 
 def run_flow(workdir: Path, mode: str):
-    from prefect.utilities.hashing import file_hash
-
     from impl_prefect.flow import FLOWS
 
     console_without_tracebacks()
     settings = params.read(workdir / layout.PARAMS)
-    return FLOWS[mode](str(workdir), dataclasses.asdict(settings),
-                       file_hash(str(workdir / layout.DATA)), return_state=True)
+    return FLOWS[mode](str(workdir), dataclasses.asdict(settings), return_state=True)
 
 
 def failure_report(state) -> str:

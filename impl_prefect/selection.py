@@ -5,7 +5,8 @@ submitted to the flow's task runner, then a reduce task.
   threads    ThreadPoolTaskRunner(max_workers=N), prefect's default runner
   processes  ProcessPoolTaskRunner(max_workers=N), prefect's runner for CPU-bound tasks
   dask       prefect-dask's DaskTaskRunner against the dask cluster at A (one that
-             impl_prefect.dask_cluster started with N workers)
+             impl_prefect.dask_cluster started with N workers); prefect-dask is installed
+             in .venv-dask-site (requirements-dask.txt), which must be on PYTHONPATH
 
 Runs without PREFECT_API_URL start prefect's temporary API server, as the main flow does. The
 runners whose tasks run in other processes get that server's URL through the settings prefect
@@ -63,7 +64,13 @@ def task_runner(runner: str, workers: int, cluster_address: str | None):
     if runner == "processes":
         from prefect.task_runners import ProcessPoolTaskRunner
         return ProcessPoolTaskRunner(max_workers=workers)
-    from prefect_dask import DaskTaskRunner
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        from impl_prefect.adapter import DASK_INSTALL
+        raise UserError("--runner dask needs prefect-dask, kept out of the main environment: "
+                        f"`.venv/bin/{DASK_INSTALL}`, then put .venv-dask-site on PYTHONPATH "
+                        "(the adapter's command does)") from None
     return DaskTaskRunner(address=cluster_address)
 
 
