@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.engine import plan, process, provenance, registry
 from bench.engine.profiles import FORMATS, PROFILES, STEPS
 from bench.engine.session import Session, now
-from bench.engine.workspace import environment_template, user_facing
+from bench.engine.workspace import environment_template, user_facing, user_text
 from bench.scenarios.catalog import SCENARIOS
 from bench.store import records, run_info
 from bench.store.run_info import ImplInfo, RunInfo
@@ -168,18 +168,22 @@ def _impl_info(adapter: Adapter, module: str, source_hash: str, packages: dict) 
         format_modes=[m.name for m in adapter.modes + switches if m.files],
         colour=adapter.colour,
         services={s.name: s.service.name for s in adapter.setups if s.service},
-        setups={s.name: _setup_info(adapter, s) for s in adapter.setups},
+        setups={s.name: setup_facts(adapter, s) for s in adapter.setups},
         keeps_home=adapter.keeps_home, source_files=list(adapter.source_files),
         version=packages.get(adapter.name), source_hash=source_hash,
         reference=adapter.reference is not None)
 
 
 # How a command and its variables read in run.json and the report: placeholders, not paths.
-WORKDIR, HOME, SERVER = Path("/WORKDIR"), Path("/TOOL_HOME"), "http://127.0.0.1:PORT"
-PLACEHOLDERS = {str(WORKDIR): "$WORKDIR", str(HOME): "$TOOL_HOME"}
+WORKDIR, HOME, STATE = Path("/WORKDIR"), Path("/TOOL_HOME"), Path("/STATE_DIR")
+SERVER_PORT, DATABASE_PORT = 65531, 65532  # never a real port here: replaced by names
+SERVER = f"http://127.0.0.1:{SERVER_PORT}"
+DATABASE = f"postgresql+asyncpg://postgres@127.0.0.1:{DATABASE_PORT}/bench"
+PLACEHOLDERS = {str(WORKDIR): "$WORKDIR", str(HOME): "$TOOL_HOME", str(STATE): "$STATE_DIR",
+                str(SERVER_PORT): "$PORT", str(DATABASE_PORT): "$DATABASE_PORT"}
 
 
-def _setup_info(adapter: Adapter, setup) -> dict:
+def setup_facts(adapter: Adapter, setup) -> dict:
     """What the report's "How each tool was set up" shows: the set-up's reasons, its files,
     and per mode the exact command and the variables the adapter adds."""
     url = SERVER if setup.service else None
@@ -189,6 +193,13 @@ def _setup_info(adapter: Adapter, setup) -> dict:
             "database": bool(setup.service and setup.service.database),
             "files": list(setup.files), "settings": [list(kv) for kv in setup.settings],
             "unavailable": setup.unavailable, "commands": {}, "environment": {}}
+    if setup.service:
+        service = setup.service
+        info["service_command"] = [_placeholder(a) for a in
+                                   user_facing(service.command(STATE, SERVER_PORT), WORKDIR)]
+        info["service_environment"] = {
+            k: _placeholder(user_text(str(v), WORKDIR)) for k, v in sorted(service.environment(
+                STATE, DATABASE if service.database else None).items())}
     for mode in adapter.mode_names:
         try:
             argv = adapter.command(WORKDIR, mode, setup=setup.name, fmt="parquet", scale=1,
@@ -199,7 +210,8 @@ def _setup_info(adapter: Adapter, setup) -> dict:
             info["commands"][mode] = f"error: {type(exc).__name__}: {exc}"
             continue
         info["commands"][mode] = [_placeholder(a) for a in user_facing(argv, WORKDIR)]
-        info["environment"][mode] = {k: _placeholder(str(v)) for k, v in sorted(env.items())}
+        info["environment"][mode] = {k: _placeholder(user_text(str(v), WORKDIR))
+                                     for k, v in sorted(env.items())}
     return info
 
 

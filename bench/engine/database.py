@@ -114,6 +114,15 @@ class Database:
         if account:
             os.chown(path, account["user"], account["group"])
 
+    def version(self) -> str | None:
+        """`postgres --version` as it prints it (e.g. "postgres (PostgreSQL) 15.8")."""
+        try:
+            done = subprocess.run([str(self.bindir / "postgres"), "--version"],
+                                  capture_output=True, text=True, timeout=30)
+        except OSError:
+            return None
+        return done.stdout.strip() or None
+
     # ------------------------------------------------------------ life cycle
 
     @property
@@ -139,7 +148,7 @@ class Database:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, env=self._env(), cwd=self.state_dir, **self._account())
         self.info.update(pid=self.proc.pid, started_epoch=time.time(),
-                         data_dir=str(self.data))
+                         data_dir=str(self.data), version=self.version())
         self._wait_ready()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER,
                   self.name)

@@ -21,6 +21,7 @@ ADAPTERS = (
     "impl_prefect.adapter",
     "impl_snakemake.adapter",
     "impl_gokart.adapter",
+    "impl_metaflow.adapter",
 )
 # Tests point the harness at other adapters through this variable (comma-separated modules).
 OVERRIDE_ENV = "BENCH_ADAPTERS"

@@ -168,8 +168,10 @@ class Session:
 
     def _keep_sources_and_dags(self) -> None:
         for adapter in self.selected:
-            for rel in adapter.source_files:
-                src, dst = REPO / rel, self.run_dir / "sources" / adapter.name / rel
+            kept = [("sources", rel) for rel in adapter.source_files]
+            kept += [("setup-files", rel) for s in adapter.setups for rel in s.files]
+            for folder, rel in kept:
+                src, dst = REPO / rel, self.run_dir / folder / adapter.name / rel
                 if src.is_file() and not dst.exists():
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(src, dst)

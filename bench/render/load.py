@@ -1,4 +1,5 @@
-"""Read one stored run: run.json, records.jsonl, floor.json, sources/ and dags/, nothing else.
+"""Read one stored run: run.json, records.jsonl, floor.json, sources/, setup-files/ and dags/,
+nothing else.
 
 Everything the report shows comes from these files, so a run directory renders the same way
 after the benchmark's code has changed (as long as its schema version is one the store reads:
@@ -27,6 +28,8 @@ class RunData:
     floor_problem: str | None = None
     sources: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     dags: dict[str, str] = dataclasses.field(default_factory=dict)
+    # impl -> repository-relative path -> text: the configuration files its set-ups read
+    setup_files: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
@@ -40,7 +43,8 @@ def load_run(run_dir: Path) -> RunData:
     recs = records.load(run_dir / "records.jsonl", info.served)
     floor, problem = _floor(run_dir / "floor.json")
     return RunData(run_dir=run_dir, info=info, records=recs, floor=floor, floor_problem=problem,
-                   sources=_sources(run_dir / "sources"), dags=_dags(run_dir / "dags"))
+                   sources=_sources(run_dir / "sources"), dags=_dags(run_dir / "dags"),
+                   setup_files=_sources(run_dir / "setup-files"))
 
 
 def _floor(path: Path) -> tuple[dict | None, str | None]:

@@ -1,5 +1,6 @@
-"""When a job dies: the rerun after an exception injected at each step (resume), and what the
-plain rerun does after the process group is killed mid-write (crash)."""
+"""When a job dies: the rerun after an exception injected at each step (resume, and the
+tool's own resume command where the plain rerun does not resume), and what the plain rerun does
+after the process group is killed mid-write (crash) or only the process writing (crash_job)."""
 from __future__ import annotations
 
 import collections
@@ -20,8 +21,12 @@ def build(run: RunData, ix: Index) -> dict:
     resume = [_resume(ix, impl, mode) for impl, mode in ix.pairs("resume")]
     return {"resume": resume,
             "resume_steps": list(dict.fromkeys(s["step"] for r in resume for s in r["steps"])),
-            "crash": [_crash_row(ix, impl, mode, step) for impl, mode in ix.pairs("crash")
-                      for step in _steps_of(ix, "crash", impl, mode)]}
+            "crash": _crash_rows(ix, "crash"), "crash_job": _crash_rows(ix, "crash_job")}
+
+
+def _crash_rows(ix: Index, scenario: str) -> list[dict]:
+    return [_crash_row(ix, scenario, impl, mode, step) for impl, mode in ix.pairs(scenario)
+            for step in _steps_of(ix, scenario, impl, mode)]
 
 
 def _steps_of(ix: Index, scenario: str, impl: str, mode: str) -> list[str]:
@@ -44,6 +49,8 @@ def _resume(ix: Index, impl: str, mode: str) -> dict:
             "expected": list(most_common(tuple(r.steps_expected or ()) for r in recs) or ()),
             "steps_match": all_true(r.verify.get("steps_match") for r in recs),
             "statuses": dict(collections.Counter(r.status for r in recs)),
+            "outcomes": dict(collections.Counter(r.outcome for r in recs if r.outcome)),
+            "recovery": _resume_recovery(recs),
             "points": [{"round": r.round, "wall": r.wall_s, "usable": r.usable,
                         "status": r.status, "warmup": r.warmup} for r in recs],
         }
@@ -52,9 +59,24 @@ def _resume(ix: Index, impl: str, mode: str) -> dict:
             "cold": cold, "steps": steps}
 
 
-def _crash_row(ix: Index, impl: str, mode: str, step: str) -> dict:
-    recs = ix.select("crash", impl, mode, variant=step)
-    recovery_recs = ix.select("crash", impl, mode, variant=step, phase="recovery")
+def _resume_recovery(recs) -> dict | None:
+    """The tool's own resume command, where the plain rerun did not resume: its commands,
+    walls (the time to the right answer) and the steps it executed."""
+    with_recovery = [r for r in recs if getattr(r.detail, "recovery", None)]
+    if not with_recovery:
+        return None
+    found = [r.detail.recovery for r in with_recovery]
+    return {"commands": [fmt.argv_text(c) for c in found[0].get("commands", [])],
+            "wall": samples(with_recovery, lambda r: r.detail.recovery.get("wall_s")),
+            "executed": list(most_common(tuple(f.get("steps_executed") or ()) for f in found)
+                             or ()),
+            "verified": all_true((f.get("verify") or {}).get("predictions_match")
+                                 for f in found)}
+
+
+def _crash_row(ix: Index, scenario: str, impl: str, mode: str, step: str) -> dict:
+    recs = ix.select(scenario, impl, mode, variant=step)
+    recovery_recs = ix.select(scenario, impl, mode, variant=step, phase="recovery")
     # the recovery commands run after a refusal: in the rerun's detail, or (older runs) in
     # records of their own
     recoveries = [r.detail.recovery or {} for r in recs]

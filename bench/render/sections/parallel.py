@@ -1,15 +1,20 @@
-"""Parallel fan-out: the model selection's wall time per runner and number of workers, its
-speed-up over the fewest workers against the ideal and against the reference's speed-up, and
-what the trace showed of the folds (detail: max_concurrent_folds, fold_pids, folds)."""
+"""Parallel fan-out: the model selection's wall time per runner and number of workers; its
+speed-up over the fewest workers (against the ideal and against the reference's) and its
+overhead per fold, both over the window in which the folds ran (first fold start to last fold
+end, from the trace), so that a tool's start-up, shown apart, does not read as parallel cost;
+and what the trace showed of the folds (detail: max_concurrent_folds, fold_pids, folds)."""
 from __future__ import annotations
 
 from bench.render import charts as c
 from bench.render.analysis import stats
-from bench.render.analysis.groups import Index, label, most_common, ratio, samples
+from bench.render.analysis.groups import (Index, label, most_common, ratio, samples,
+                                          valid_spans)
 from bench.render.load import RunData
 from bench.render.sections.base import Section
 
-METHOD = ("speed-up = median wall time at the fewest workers / median at N workers, each "
+FOLD_STEP = "fold"  # core.selection's span name of one fold's compute
+METHOD = ("fold window = from the first fold's start to the last fold's end, in the trace; "
+          "speed-up = median fold window at the fewest workers / median at N workers, each "
           "median over that slot's verified samples; its 95 % interval is a percentile "
           f"bootstrap ({stats.BOOTSTRAP_RESAMPLES} resamples of each side independently), given "
           f"only when both sides have at least {stats.MIN_SAMPLES_FOR_CI} samples")
@@ -30,21 +35,40 @@ def build(run: RunData, ix: Index) -> dict:
             "method": METHOD}
 
 
+def fold_window(rec) -> float | None:
+    return rec.detail.fold_window_s
+
+
+def start_up(rec) -> float | None:
+    """Launch to the first fold's start: the tool's start-up, the data prepared, the folds
+    scheduled."""
+    starts = [sp["start"] for sp in valid_spans(rec)
+              if sp.get("step") == FOLD_STEP and sp.get("kind") == "compute"]
+    if not starts or rec.launch_epoch is None:
+        return None
+    return max(0.0, min(starts) - rec.launch_epoch)
+
+
 def _row(ix: Index, impl: str, runner: str, workers: list[int]) -> dict:
-    walls, facts = {}, {}
+    walls, windows, startups, facts = {}, {}, {}, {}
     for w in workers:
         recs = ix.select("parallel", impl=impl, runner=runner, size=w)
         walls[w] = samples(recs)
         walls[w]["points"] = [{"wall": r.wall_s, "usable": r.usable, "warmup": r.warmup,
                                "status": r.status} for r in recs]
+        windows[w] = samples(recs, fold_window)
+        startups[w] = samples(recs, start_up)
         facts[w] = _facts([r for r in recs if r.usable] or recs)
     first = workers[0]
-    speedups = {w: _ratio(ratio(walls[first], walls[w])) for w in workers[1:]}
+    # runs stored before the trace kept the window have only whole wall times
+    timed = windows if all(windows[w]["n"] for w in workers) else walls
+    speedups = {w: _ratio(ratio(timed[first], timed[w])) for w in workers[1:]}
     for w, s in speedups.items():
         if s:
             s.update(ideal=w / first, efficiency=s["value"] / (w / first))
     return {"impl": impl, "runner": runner, "label": label(impl, runner),
-            "colour": ix.colour(impl), "walls": walls, "facts": facts, "speedups": speedups}
+            "colour": ix.colour(impl), "walls": walls, "windows": windows, "startups": startups,
+            "from_window": timed is windows, "facts": facts, "speedups": speedups}
 
 
 def _facts(recs) -> dict:
@@ -76,10 +100,14 @@ def _ratio(r: stats.Ratio | None) -> dict | None:
 
 
 def _against_reference(row: dict, reference: dict | None, workers: list[int]) -> None:
-    """Speed-up relative to the reference's, and the extra time per fold at each N."""
+    """Speed-up relative to the reference's, and the extra time per fold at each N: both over
+    the fold windows where both rows have them, else over whole wall times."""
     row["vs_reference_speedup"], row["overhead_per_fold_s"] = {}, {}
+    both = row["from_window"] and (reference or {}).get("from_window")
+    key = "windows" if both else "walls"
+    row["overhead_from_window"] = bool(both)
     for w in workers:
-        mine, theirs = row["walls"][w]["median"], (reference or {}).get("walls", {}).get(w, {})
+        mine, theirs = row[key][w]["median"], (reference or {}).get(key, {}).get(w, {})
         folds = row["facts"][w]["folds"]
         row["overhead_per_fold_s"][w] = (
             (mine - theirs["median"]) / folds if mine is not None and theirs.get("median")
