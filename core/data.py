@@ -13,6 +13,8 @@ _OPENML_ARFF = ("datasets", "tests", "data", "openml", "id_40945", "data-v1-dl-1
 
 COLUMNS = ("passenger_id", "survived", "pclass", "name", "sex", "age", "sibsp", "parch",
            "ticket", "fare", "cabin", "embarked")
+# the values the features are built from (core.steps); anything else would be encoded as neither
+CATEGORIES = {"sex": ("male", "female"), "embarked": ("C", "Q", "S")}
 REQUIRED = ("survived", "pclass", "name", "sex", "age", "sibsp", "parch", "fare", "embarked")
 NUMERIC = ("survived", "pclass", "age", "sibsp", "parch", "fare")
 # Label-leaking (boat: lifeboat number, body: body identification number) or absent from Kaggle.
@@ -88,6 +90,14 @@ def normalise(df: pd.DataFrame, source: str) -> pd.DataFrame:
         raise UserError(f"{source}: column 'survived' needs both classes to train a model")
     if not df["pclass"].isin([1, 2, 3]).all():
         raise UserError(f"{source}: column 'pclass' must contain only 1, 2 and 3")
+    for col, allowed in CATEGORIES.items():
+        present = df[col].dropna()
+        bad = present[~present.isin(allowed)]
+        if len(bad):
+            raise UserError(f"{source}: column {col!r} must contain only "
+                            f"{', '.join(allowed)}; row {int(bad.index[0]) + 2} has {bad.iloc[0]!r}")
+    if df["sex"].isna().any():
+        raise UserError(f"{source}: column 'sex' has empty values")
     if df["passenger_id"].duplicated().any():
         raise UserError(f"{source}: column 'passenger_id' has duplicates")
     out = df[list(COLUMNS)].copy()

@@ -127,8 +127,8 @@ def configure(args, loaded: registry.Loaded) -> dict:
         if unknown:
             raise UsageError(f"unknown mode {', '.join(unknown)}; the selected implementations "
                              f"have {', '.join(sorted(known))}")
-    if args.data and not Path(args.data).is_file():
-        raise UsageError(f"data file not found: {args.data}")
+    if args.data:
+        _check_data(args.data)
     makers = {name: sc.slots for name, sc in SCENARIOS.items() if sc.slots is not None}
     chosen = [available[name] for name in impls]
     once = [name for name in profile.scenarios if SCENARIOS[name].slots is None]
@@ -181,6 +181,18 @@ SERVER = f"http://127.0.0.1:{SERVER_PORT}"
 DATABASE = f"postgresql+asyncpg://postgres@127.0.0.1:{DATABASE_PORT}/bench"
 PLACEHOLDERS = {str(WORKDIR): "$WORKDIR", str(HOME): "$TOOL_HOME", str(STATE): "$STATE_DIR",
                 str(SERVER_PORT): "$PORT", str(DATABASE_PORT): "$DATABASE_PORT"}
+
+
+def _check_data(path: str) -> None:
+    """The user's CSV is read by the same rules the pipelines apply, before any run directory
+    exists: a file every pipeline would refuse gets the pipelines' one line, not a failed
+    reference run."""
+    from core.data import read_user_csv  # pandas, only when a user's file is given
+    from core.errors import UserError
+    try:
+        read_user_csv(path)
+    except UserError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def setup_facts(adapter: Adapter, setup) -> dict:
