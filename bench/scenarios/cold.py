@@ -1,4 +1,4 @@
-"""cold: a full run from an empty workdir, with a pre-initialised tool home copied in."""
+"""cold: a full run from an empty workdir, on the tool home this run and set-up initialised once."""
 from __future__ import annotations
 
 from bench.engine import verify
@@ -22,6 +22,7 @@ def run(ws, ex, adapter, scratch):
 
 SCENARIO = Scenario(
     name="cold",
-    description="full run from an empty workdir, pre-initialised tool home copied in "
+    description="full run from an empty workdir, on the tool home initialised once per run "
+                "and set-up, as a user's own home is "
                 "(default mode and the other hand-off of each tool)",
     slots=slots, run=run)

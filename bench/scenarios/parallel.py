@@ -1,7 +1,7 @@
 """parallel: the model selection (core/selection.py) with N workers.
 
 Slot: the adapter's runner (Parallel.runners) and size = the number of workers. Prepared
-untimed: a fresh workdir with the tool home copied in and, for a runner that needs a cluster
+untimed: a fresh workdir on the tool home initialised once per run and set-up and, for a runner that needs a cluster
 (Parallel.cluster), the cluster of `size` workers, started in a new session and stopped by its
 PID after the timed run. Timed: the selection command. Verified: predictions byte-identical to
 the reference selection's at one worker. The trace gives the folds' concurrency: how many fold

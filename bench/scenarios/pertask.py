@@ -1,5 +1,5 @@
 """pertask: N trivial tasks (core/synthetic.py) as a chain or a fan-out, run by each tool's
-synthetic command in a fresh workdir with the tool home copied in.
+synthetic command in a fresh workdir, on the tool home initialised once per run and set-up.
 
 The slot's variant is the shape and its size is N. A run is `ok` only if it exits 0, its
 result file holds the expected value (chain: N; fan-out: N(N+1)/2) and its trace holds
