@@ -31,4 +31,6 @@ BAD_INPUTS = {
     "header only": (KAGGLE_HEADER, "no rows"),
     "non-numeric age": (KAGGLE_HEADER + '1,1,3,"A, Mr. B",male,old,0,0,X,7.25,,S\n'
                         + '2,0,3,"A, Mr. C",male,22,0,0,X,7.25,,S\n', "'age' must be numeric"),
+    "unknown sex": (KAGGLE_HEADER + '1,1,3,"A, Mr. B",M,30,0,0,X,7.25,,S\n'
+                    + '2,0,3,"A, Mr. C",male,22,0,0,X,7.25,,S\n', "'sex' must contain only"),
 }
