@@ -7,21 +7,29 @@ wall time ends when the process ends, not at the next tick of a polling loop; a 
 beside it reads the session's memory every SAMPLE_S. CPU comes from the kernel's accounting of
 the reaped tree (wait4's rusage); IO from this process's own counters, into which the kernel
 folds every reaped child (Linux only: elsewhere the IO figures are recorded as unavailable).
+
+While a `bench run` session runs, every process session is first written to the run's journal
+(`sessions.jsonl`, see Journal), so that a harness killed outright (SIGKILL, a power cut of the
+harness alone) leaves enough for `--continue` to end what it started, and nothing else.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import contextlib
 import threading
 import time
 from pathlib import Path
 
 import psutil
+
+from bench.store import records
 
 REPO = Path(__file__).resolve().parents[2]
 # One scan of the process table costs about 2 ms with 100 processes here: every 0.2 s that is
@@ -143,6 +151,223 @@ def _own_io() -> dict[str, int] | None:
     return {stored: getattr(counters, name, 0) for name, stored in IO_COUNTERS.items()}
 
 
+# ---------------------------------------------------------------- the journal of a run
+
+MARKER = "BENCH_SESSION"  # set on every process the harness starts: "<run_id>/<n>"
+JOURNAL = "sessions.jsonl"
+_active: "Journal | None" = None
+_slot: list | None = None
+
+
+class Journal:
+    """The process sessions a run started, one JSON line per event in `sessions.jsonl`:
+
+    - `begin` (n, marker, slot key, scratch dir, argv), appended and fsynced before the start;
+    - `started` (n, pid = session id, the leader's psutil create_time) right after it;
+    - `ended` (n) once the session is over and nothing of it is left;
+    - `cleared` (n, what was ended, whether the scratch was removed), written by a later
+      session (`--continue`) for a session that never ended because the harness was killed.
+
+    `started` is written but not fsynced: it sits between the launch and the wait, inside the
+    timed window, and a process does not outlive a machine crash, so the line only has to
+    outlive the harness, which a completed write() does. The other events are fsynced.
+    """
+
+    def __init__(self, run_dir: Path, run_id: str):
+        self.run_dir, self.run_id = Path(run_dir), run_id
+        self.path = self.run_dir / JOURNAL
+        self._lock = threading.Lock()
+        self._next = 1 + max((e.get("n", 0) for e in self.events()), default=0)
+
+    def events(self) -> list[dict]:
+        lines, cut = records.read_lines(self.path)
+        records.note_cut(self.path, cut)
+        found = []
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(event, dict) and isinstance(event.get("n"), int):
+                found.append(event)
+        return found
+
+    def _write(self, event: dict, *, sync: bool = True) -> None:
+        if sync:
+            records.append_line(self.path, json.dumps(event, sort_keys=True))
+            return
+        records.repair(self.path)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(event, sort_keys=True) + "\n")
+
+    def begin(self, argv: list[str], scratch: Path, label: str) -> tuple[int, str]:
+        with self._lock:
+            n, self._next = self._next, self._next + 1
+        marker = f"{self.run_id}/{n}"
+        self._write({"event": "begin", "n": n, "marker": marker, "slot": _slot,
+                     "scratch": str(scratch), "label": label, "argv": [str(a) for a in argv],
+                     "at": time.time()})
+        return n, marker
+
+    def started(self, n: int, pid: int, create_time: float | None = None) -> None:
+        if create_time is None:
+            try:
+                create_time = psutil.Process(pid).create_time()
+            except psutil.Error:
+                create_time = None
+        self._write({"event": "started", "n": n, "pid": pid, "create_time": create_time},
+                    sync=False)
+
+    def ended(self, n: int) -> None:
+        self._write({"event": "ended", "n": n, "at": time.time()})
+
+    def sessions(self) -> dict[int, dict]:
+        """n -> the merged events of that session."""
+        merged: dict[int, dict] = {}
+        for event in self.events():
+            kind = event.get("event")
+            entry = merged.setdefault(event["n"], {"n": event["n"]})
+            if kind == "begin":
+                entry.update({k: v for k, v in event.items() if k != "event"})
+            elif kind == "started":
+                entry.update(pid=event.get("pid"), create_time=event.get("create_time"))
+            elif kind in ("ended", "cleared"):
+                entry[kind] = event
+        return merged
+
+    def stale(self) -> list[dict]:
+        """Sessions begun and neither ended nor cleared: their harness was killed outright."""
+        return [e for e in self.sessions().values()
+                if "marker" in e and "ended" not in e and "cleared" not in e]
+
+    def end_stale(self) -> list[dict]:
+        """End what the stale sessions left running (identified by `belongs`), remove their
+        scratch dirs, and record both as `cleared`; returns those events."""
+        stale = self.stale()
+        if not stale:
+            return []
+        ended = end_recorded(stale)
+        cleared = []
+        for entry in stale:
+            scratch = Path(entry.get("scratch") or "")
+            removed = False
+            if entry.get("scratch") and _inside(scratch, self.run_dir) and scratch.exists():
+                shutil.rmtree(scratch, ignore_errors=True)
+                removed = not scratch.exists()
+            event = {"event": "cleared", "n": entry["n"], "marker": entry["marker"],
+                     "slot": entry.get("slot"), "label": entry.get("label"),
+                     "ended": ended.get(entry["marker"], []), "scratch": entry.get("scratch"),
+                     "scratch_removed": removed, "at": time.time()}
+            self._write(event)
+            cleared.append(event)
+        return cleared
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve()) and path.resolve() != folder.resolve()
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def journaling(journal: Journal):
+    """Every process.run inside the block is recorded in `journal`."""
+    global _active
+    before, _active = _active, journal
+    try:
+        yield journal
+    finally:
+        _active = before
+
+
+@contextlib.contextmanager
+def in_slot(key):
+    """The processes started inside the block belong to the execution slot `key`."""
+    global _slot
+    before, _slot = _slot, (list(key) if key is not None else None)
+    try:
+        yield
+    finally:
+        _slot = before
+
+
+def _create_time(pid: int) -> float | None:
+    """A zombie leader keeps its PID, and so its identity, until it is reaped."""
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _same_start(a, b) -> bool:
+    return isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) < 1e-3
+
+
+def live_leaders(entries: list[dict]) -> dict[int, str]:
+    """Session id -> marker, for the recorded leaders still running with their recorded start
+    time (a PID reused by another process has another start time)."""
+    return {e["pid"]: e["marker"] for e in entries
+            if e.get("pid") and _same_start(_create_time(e["pid"]), e.get("create_time"))}
+
+
+def belongs(proc: psutil.Process, entries: list[dict],
+            leaders: dict[int, str] | None = None) -> str | None:
+    """The marker of the recorded session `proc` is part of, or None. PIDs and session ids are
+    reused, so an id alone proves nothing: the process must either be in the session of a
+    recorded leader that still runs with its recorded start time, or carry the session's
+    marker in its environment (which also finds a process that left the session, or one
+    whose leader is gone)."""
+    leaders = live_leaders(entries) if leaders is None else leaders
+    try:
+        sid = os.getsid(proc.pid)
+    except OSError:
+        sid = None
+    if sid in leaders:
+        return leaders[sid]
+    try:
+        marker = proc.environ().get(MARKER)
+    except (psutil.Error, OSError):
+        return None
+    return marker if marker in {e["marker"] for e in entries} else None
+
+
+def _recorded_processes(entries: list[dict]) -> list[tuple[psutil.Process, str]]:
+    me = os.getpid()
+    leaders = live_leaders(entries)
+    found = []
+    for proc in psutil.process_iter():
+        if proc.pid == me:
+            continue
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+        except psutil.Error:
+            continue
+        marker = belongs(proc, entries, leaders)
+        if marker:
+            found.append((proc, marker))
+    return found
+
+
+def end_recorded(entries: list[dict], passes: int = 5) -> dict[str, list[str]]:
+    """SIGKILL every live process of the recorded sessions `entries` (a member may fork while
+    it is ended: scanned again until none is left); returns marker -> what was ended."""
+    ended: dict[str, list[str]] = {}
+    for _ in range(passes):
+        found = _recorded_processes(entries)
+        if not found:
+            break
+        for proc, marker in found:
+            ended.setdefault(marker, []).append(f"pid {proc.pid}: {cmdline(proc)}")
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs([p for p, _ in found], timeout=5)
+    return ended
+
+
 # ---------------------------------------------------------------- running
 
 class Sampler(threading.Thread):
@@ -182,11 +407,17 @@ def run(argv: list[str], *, env: dict[str, str], cwd: Path, logs: Path, timeout_
     """Run argv to completion (or timeout); never leaves a process behind."""
     logs.mkdir(parents=True, exist_ok=True)
     out_path, err_path = logs / f"{label}.stdout", logs / f"{label}.stderr"
+    journal = _active
+    if journal is not None:  # recorded before it exists: a kill from here on leaves its trace
+        n, marker = journal.begin(argv, logs.parent, label)
+        env = {**env, MARKER: marker}
     io_before = _own_io()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         launch_epoch, t0 = time.time(), time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
+    if journal is not None:
+        journal.started(n, proc.pid)
     sampler = Sampler(proc.pid)
     sampler.start()
     expired = threading.Event()
@@ -200,6 +431,8 @@ def run(argv: list[str], *, env: dict[str, str], cwd: Path, logs: Path, timeout_
         kill_group(proc.pid)
         _reap(proc)
         end_session(proc.pid, settle_s=0)
+        if journal is not None:
+            journal.ended(n)
         raise
     finally:
         timer.cancel()
@@ -208,6 +441,8 @@ def run(argv: list[str], *, env: dict[str, str], cwd: Path, logs: Path, timeout_
     proc.returncode = os.waitstatus_to_exitcode(status)
     io_after = _own_io()
     survivors = end_session(proc.pid)
+    if journal is not None:
+        journal.ended(n)
     io = None
     if io_before is not None and io_after is not None:
         io = {k: io_after[k] - io_before[k] for k in io_after}

@@ -43,7 +43,8 @@ def execute(ws: Workspace, scenarios: dict[str, "Scenario"], ex: plan.Execution)
     scenario = scenarios.get(s.selection) or scenarios[s.scenario]
     scratch = ws.scratch(f"{s.impl}-{s.runner or s.mode}-{s.setup}-{s.scenario}")
     try:
-        fields = scenario.run(ws, ex, adapter, scratch)
+        with process.in_slot(ex.key):
+            fields = scenario.run(ws, ex, adapter, scratch)
     except Exception as exc:  # an adapter or preparation error is this slot's failure only
         fields = measured.not_run(f"harness: {type(exc).__name__}: {exc}",
                                   traceback.format_exc()[-STDERR_CHARS:])
@@ -88,6 +89,34 @@ class Session:
         return {a.name: a.cold_prior_s for a in self.selected}
 
     def run(self) -> int:
+        self.journal = process.Journal(self.run_dir, self.info.run_id)
+        self._clear_interrupted()
+        with process.journaling(self.journal):
+            return self._run()
+
+    def _clear_interrupted(self) -> None:
+        """What an earlier session killed outright (SIGKILL: no finally ran) left, undone
+        before anything runs: a cut last record, the live processes of the sessions it had
+        begun (by the journal's identification rule, never by PID alone), their scratch dirs
+        and the rest of its work dir. The executions they belonged to have no record and run
+        again from scratch."""
+        cut = records.repair(self.records_path)
+        if cut:
+            print(f"note: removed the last {cut} bytes of {self.records_path.name}, a record "
+                  "cut short by the interrupted session; its execution runs again",
+                  file=self.out)
+        for event in self.journal.end_stale():
+            what = " ".join(str(k) for k in event["slot"] if k is not None) if event["slot"] \
+                else event["label"]
+            ended = event["ended"]
+            print(f"note: {what}: session {event['marker']} of the interrupted run "
+                  + (f"had {len(ended)} process(es) left, ended: "
+                     + "; ".join(e[:120] for e in ended) if ended else "had nothing left")
+                  + (", scratch removed" if event["scratch_removed"] else ""), file=self.out)
+        if self.ws.work.exists():  # only a session that never reached its cleanup leaves it
+            self.ws.cleanup()
+
+    def _run(self) -> int:
         pending = self.pending()
         self.progress = Progress(len(self.order), self.priors(), len(self.order) - len(pending),
                                  self.out)
@@ -174,7 +203,9 @@ class Session:
                 src, dst = REPO / rel, self.run_dir / folder / adapter.name / rel
                 if src.is_file() and not dst.exists():
                     dst.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(src, dst)
+                    tmp = dst.with_name(dst.name + ".tmp")
+                    shutil.copyfile(src, tmp)
+                    tmp.replace(dst)  # a kill mid-copy leaves no half file taken as kept
             # One DAG per tool, from its default mode: the other modes run the same graph.
             mode = adapter.default_mode
             target = self.run_dir / "dags" / f"{adapter.name}-{mode}.txt"
@@ -206,7 +237,9 @@ class Session:
                     f"{result.stderr_tail}")
             self.progress.note(f"dag of {adapter.name}/{mode}: exit {result.exit_code}, kept "
                                f"in {target}")
-        target.write_text(user_text(ANSI_ESCAPE.sub("", text), workdir))
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(user_text(ANSI_ESCAPE.sub("", text), workdir))
+        tmp.replace(target)  # a kill mid-write leaves no half DAG taken as kept
         shutil.rmtree(scratch, ignore_errors=True)
 
     # ------------------------------------------------------------ the end

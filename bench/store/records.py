@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -270,21 +271,104 @@ def version_message(version) -> str:
 
 
 # ---------------------------------------------------------------- the file
+#
+# A line is whole once its newline is written. A harness killed in the middle of an append
+# leaves a last line without one: reading ignores it (with a note), and the next append first
+# cuts the file back to its last whole line, so a cut line never ends up in front of a whole
+# one and the execution it belonged to, having no record, runs again (never twice stored).
+
+_noted: set[tuple[str, int]] = set()
+
+
+def repair(path: Path) -> int:
+    """Cut `path` back to its last whole line; returns the bytes removed (0: nothing was cut)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return 0
+    try:
+        size = os.lseek(fd, 0, os.SEEK_END)
+        if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+            return 0
+        keep, block = 0, 65536
+        end = size
+        while end > 0:
+            begin = max(0, end - block)
+            found = os.pread(fd, end - begin, begin).rfind(b"\n")
+            if found >= 0:
+                keep = begin + found + 1
+                break
+            end = begin
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
+        return size - keep
+    finally:
+        os.close(fd)
+
+
+def append_line(path: Path, text: str) -> None:
+    """Append one line (repairing a cut last line first) and make it durable: written in one
+    go with O_APPEND, then fsynced, the directory too when the file is new."""
+    if "\n" in text:
+        raise ValueError("a stored line holds no newline")
+    path = Path(path)
+    repair(path)
+    created = not path.exists()
+    data = (text + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_lines(path: Path) -> tuple[list[str], str]:
+    """The whole lines of `path` (without their newline), and the cut last line ('' if none)."""
+    if not Path(path).exists():
+        return [], ""
+    text = Path(path).read_bytes().decode("utf-8", errors="replace")
+    *whole, cut = text.split("\n")
+    return whole, cut
+
+
+def note_cut(path: Path, cut: str, out=None) -> None:
+    """Say once per file and size that its last line was cut short and is ignored."""
+    if not cut or (str(path), len(cut)) in _noted:
+        return
+    _noted.add((str(path), len(cut)))
+    print(f"note: {path}: the last line ({len(cut.encode())} bytes) was cut short by an "
+          "interrupted append; it is ignored, and removed before the next append",
+          file=out or sys.stderr)
+
 
 def append(path: Path, record: Record) -> None:
     """Append one record and make it durable before the next execution starts."""
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(record.to_json() + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    append_line(path, record.to_json())
 
 
 def load(path: Path, served: frozenset = frozenset()) -> list[Record]:
-    """Read records; a truncated last line (an interrupted append) is ignored, anything else is
-    not. served: see Record.from_dict."""
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").split("\n")
+    """Read records; a cut last line (an interrupted append, even one that happens to parse)
+    is ignored with a note, a broken whole line is refused. served: see Record.from_dict."""
+    lines, cut = read_lines(path)
+    note_cut(path, cut)
     records = []
     for i, line in enumerate(lines):
         if not line.strip():
@@ -292,8 +376,6 @@ def load(path: Path, served: frozenset = frozenset()) -> list[Record]:
         try:
             raw = json.loads(line)
         except json.JSONDecodeError:
-            if i == len(lines) - 1:  # no trailing newline: the write was cut short
-                break
             raise SchemaError(f"{path}:{i + 1}: not a JSON record") from None
         try:
             records.append(Record.from_dict(raw, served))
