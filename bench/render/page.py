@@ -17,12 +17,13 @@ from bench.render.analysis import stats
 from bench.render.analysis.groups import Index
 from bench.render.load import RunData
 from bench.render.sections import (code, cost, failure, guide, io, method, parallel, pertask,
-                                   rerun, setups, shape, summary)
+                                   rerun, scorecard, setups, shape, summary)
 from bench.render.sections.base import Section
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Page order, which is also the navigation's.
-SECTIONS: tuple[Section, ...] = (summary.SECTION, setups.SECTION, io.SECTION, failure.SECTION,
+SECTIONS: tuple[Section, ...] = (scorecard.SECTION,
+                                 summary.SECTION, setups.SECTION, io.SECTION, failure.SECTION,
                                  cost.SECTION, code.SECTION, shape.SECTION, pertask.SECTION,
                                  parallel.SECTION, rerun.SECTION, guide.SECTION, method.SECTION)
 # filter name -> fmt function (fmt.count is `thousands`: Jinja's own `count` is a length)

@@ -231,7 +231,7 @@ def _visit(ws_url: str, page: Path) -> dict:
 def test_page_loads_with_every_section(browsed):
     info = browsed["info"]
     assert browsed["built"]["summary"]["run_id"] in info["title"]
-    assert info["sections"] == ["summary", "setups", "io", "failure", "cost", "code", "shape", "pertask",
+    assert info["sections"] == ["scorecard", "summary", "setups", "io", "failure", "cost", "code", "shape", "pertask",
                                 "parallel", "rerun", "guide", "method"]
 
 

@@ -118,7 +118,7 @@ def test_templates_escape_and_refuse_undefined_names():
 
 def test_every_section_has_its_template():
     names = [s.name for s in page.SECTIONS]
-    assert names == ["summary", "setups", "io", "failure", "cost", "code", "shape", "pertask", "parallel",
+    assert names == ["scorecard", "summary", "setups", "io", "failure", "cost", "code", "shape", "pertask", "parallel",
                      "rerun", "guide", "method"]
     for s in page.SECTIONS:
         assert (RENDER / "templates" / s.template).is_file()

@@ -13,7 +13,7 @@ from bench.render.publish import list_runs, render_run
 from bench.store import records
 from tests.render.conftest import FIXTURE, copy_run
 
-SECTION_IDS = ["summary", "setups", "io", "failure", "cost", "code", "shape", "pertask", "parallel",
+SECTION_IDS = ["scorecard", "summary", "setups", "io", "failure", "cost", "code", "shape", "pertask", "parallel",
                "rerun", "guide", "method"]
 CHART_IDS = ["chart-breakdown", "chart-io-sweep", "chart-io-bytes", "chart-resume", "chart-cost",
              "chart-footprint", "chart-gantt", "chart-pertask-fit", "chart-pertask-residuals",
