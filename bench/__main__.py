@@ -21,6 +21,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_options(verbs.add_parser("all", help="run, then render the report"))
     verbs.add_parser("report", help="render the HTML report from stored records "
                                     "(see `python -m bench report -h`)", add_help=False)
+    verbs.add_parser("compare", help="two stored runs side by side, slot by slot "
+                                     "(see `python -m bench compare -h`)", add_help=False)
     lst = verbs.add_parser("list", help="implementations, modes and scenarios")
     run.add_profile_options(lst)
     return p
@@ -31,10 +33,17 @@ def _report(argv: list[str]) -> int:
     return report.main(argv) or 0
 
 
+def _compare(argv: list[str]) -> int:
+    from bench.commands import compare  # its own options; Jinja2 and rich only when used
+    return compare.main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["report"]:
         return _report(argv[1:])
+    if argv[:1] == ["compare"]:
+        return _compare(argv[1:])
     args = parser().parse_args(argv)
     try:
         if args.verb == "list":
