@@ -134,7 +134,8 @@ def test_cold_run_best_and_worse_from_the_bootstrap_interval(built, cells):
     assert r.has_ci and r.low > 1  # the fixture's team cold runs are clearly slower
     assert cells["luigi · laptop"]["cold"]["verdict"] == "best"
     assert cells["luigi · team"]["cold"]["verdict"] == "worse"
-    assert "of best" in cells["luigi · team"]["cold"]["text"]
+    assert re.search(r"worse ×1\.\d", cells["luigi · team"]["cold"]["text"])
+    assert "the best" in cells["luigi · team"]["cold"]["title"]
 
 
 def test_failed_cells_are_marked_failed(built, cells):

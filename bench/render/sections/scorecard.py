@@ -56,14 +56,14 @@ VERDICTS = {
 
 COLUMNS = (
     # key, heading, unit note, section anchor
-    ("cold", "start-up: cold run", "median", "cost"),
+    ("cold", "cold run", "start-up, median", "cost"),
     ("noop", "no-op rerun", "median", "cost"),
-    ("resume", "resume after an exception", "class, median over failure points", "failure"),
+    ("resume", "resume after an exception", "class; median", "failure"),
     ("crash", "recovery after a crash", "class", "failure"),
-    ("io", "file IO at the largest size", "share of the run", "io"),
+    ("io", "file IO, largest size", "share of the run", "io"),
     ("code", "code to write", "source lines", "code"),
     ("pertask", "cost per task", "costlier shape", "pertask"),
-    ("parallel", f"speed-up at {PARALLEL_WORKERS} workers", "best runner", "parallel"),
+    ("parallel", f"speed-up, {PARALLEL_WORKERS} workers", "best runner", "parallel"),
     ("rerun", "reruns after a change", "exact of changes", "rerun"),
     ("install", "install size", "footprint", "cost"),
     ("memory", "memory", "peak RSS, cold run", "cost"),
@@ -153,8 +153,9 @@ def _find(rows, **keys):
     return next((r for r in rows if all(r.get(k) == v for k, v in keys.items())), None)
 
 
-def _excluded_note(s: dict) -> str | None:
-    excluded = s.get("excluded") or []
+def _excluded_note(s: dict, warmups: bool = False) -> str | None:
+    """What stayed out of the median: failures always, warm-ups only where asked (the title)."""
+    excluded = [x for x in s.get("excluded") or [] if warmups or x["status"] != "ok"]
     return fmt.excluded(excluded) if excluded else None
 
 
@@ -173,7 +174,9 @@ def _timing(s: dict | None, show=fmt.seconds) -> dict:
                      failed=bool(bad), measured=bool(bad))
     note = f"n={s['n']}"
     extra = _excluded_note(s)
+    every = _excluded_note(s, warmups=True)
     return _cell(show(s["median"]), sub=note + (f", {extra}" if extra else ""),
+                 title=f"median of n={s['n']}" + (f" ({every} left out)" if every else ""),
                  value=s["median"], values=s["values"], failed=any(bad[w] for w in WRONG))
 
 
@@ -208,7 +211,9 @@ def _resume_cell(failure: dict, impl: str, mode: str | None) -> dict:
     if not medians:
         return _cell("failed", sub=klass, failed=True)
     value = stats.median(medians)
-    return _cell(fmt.seconds(value), sub=f"{klass}; {len(medians)} failure point(s)",
+    return _cell(fmt.seconds(value), sub=klass,
+                 title=f"{klass}; median over {len(medians)} failure point(s) of each point's "
+                       "median rerun",
                  value=value, values=medians, failed=failed)
 
 
@@ -274,25 +279,27 @@ def _io_cell(io: dict, ix: Index, impl: str, mode: str | None, setup: str,
     s, shares, wrong = min(with_samples, key=lambda c: stats.median(c[1]))
     value = stats.median(shares)
     how = s["format"] + ("" if s["mode"] == mode else f", {ix.real_mode(s['mode'])} mode")
-    sub = f"{how}, ×{top}, n={len(shares)}" + (f", {wrong} wrong output" if wrong else "")
-    return _cell(fmt.percent(value), sub=sub, value=value, values=shares, failed=bool(wrong))
+    sub = f"{how}, ×{top}" + (f", {wrong} wrong output" if wrong else "")
+    return _cell(fmt.percent(value), sub=sub, value=value, values=shares, failed=bool(wrong),
+                 title=f"median over n={len(shares)} runs at ×{top} rows of the share of each "
+                       "run's wall time in file reads and writes")
 
 
 def _code_cell(code: dict, impl: str) -> dict:
     row = _find(code["rows"], impl=impl)
     if row is None or not stats.is_finite(row.get("sloc")):
         return _missing()
-    return _cell(f"{fmt.count(row['sloc'])} lines", sub=f"{fmt.count(row['tokens'])} tokens",
-                 value=row["sloc"], exact=True, title="counted once per tool")
+    return _cell(f"{fmt.count(row['sloc'])} lines", value=row["sloc"], exact=True,
+                 title=f"{fmt.count(row['tokens'])} tokens; counted once per tool")
 
 
 def _install_cell(cost: dict, impl: str) -> dict:
     row = _find(cost["footprint"], impl=impl)
     if row is None or not stats.is_finite(row.get("install_bytes")):
         return _missing()
-    return _cell(fmt.nbytes(row["install_bytes"]),
-                 sub=f"{fmt.count(row['distributions'])} distributions",
-                 value=row["install_bytes"], exact=True, title="measured once per tool")
+    return _cell(fmt.nbytes(row["install_bytes"]), value=row["install_bytes"], exact=True,
+                 title=f"{fmt.count(row['distributions'])} distributions; measured once per "
+                       "tool")
 
 
 def _pertask_cell(pertask: dict, impl: str, mode: str | None) -> dict:
@@ -303,17 +310,19 @@ def _pertask_cell(pertask: dict, impl: str, mode: str | None) -> dict:
     rows = [r for r in pertask["rows"] if r["impl"] == impl and r["mode"] == mode]
     if not rows:
         return _missing()
-    failed = sorted(f"N={min(r['failed_sizes'])} ({r['shape']})" for r in rows
-                    if r["failed_sizes"])
+    failed_at = [min(r["failed_sizes"]) for r in rows if r["failed_sizes"]]
+    failed = [f"N={min(failed_at)}"] if failed_at else []
     fitted = [r for r in rows if r["fit"]]
     if not fitted:
         return _cell("failed", sub="; ".join(failed) or "no fit", failed=True)
     worst = max(fitted, key=lambda r: r["fit"]["per_task_s"]["value"])
     slope = worst["fit"]["per_task_s"]
     interval = (slope["low"], slope["high"]) if slope["low"] is not None else None
-    sub = f"per task, {worst['shape']}" + (f"; failed at {', '.join(failed)}" if failed else "")
+    sub = worst["shape"] + (f"; failed at {', '.join(failed)}" if failed else "")
     return _cell(fmt.seconds(slope["value"]), sub=sub, value=slope["value"], interval=interval,
-                 failed=bool(failed))
+                 failed=bool(failed), title="seconds per extra task, the slope of the "
+                 "straight-line fit" + (f" [{fmt.seconds(interval[0])}, "
+                                        f"{fmt.seconds(interval[1])}]" if interval else ""))
 
 
 def _parallel_cell(parallel: dict, impl: str, setup: str, setup_of: dict[str, str]) -> dict:
@@ -332,11 +341,11 @@ def _parallel_cell(parallel: dict, impl: str, setup: str, setup_of: dict[str, st
             _failed_statuses(r["walls"][at]) for r in rows) else _missing()
     row, s = max(found, key=lambda rs: rs[1]["value"])
     interval = (s["low"], s["high"]) if s["low"] is not None else None
-    sub = f"{row['runner'].split(' · ')[0]}, ideal ×{fmt.number(s['ideal'])}"
-    if at != PARALLEL_WORKERS:
-        sub += f", at {at} workers"
+    sub = row["runner"].split(" · ")[0] + (f", {at} workers" if at != PARALLEL_WORKERS else "")
+    title = f"ideal ×{fmt.number(s['ideal'])}" + (
+        f"; interval [{fmt.number(s['low'])}, {fmt.number(s['high'])}]" if interval else "")
     return _cell(f"×{fmt.number(s['value'])}", sub=sub, value=s["value"], interval=interval,
-                 higher_is_better=True)
+                 higher_is_better=True, title=title)
 
 
 def _rerun_cell(rerun: dict, impl: str, mode: str | None) -> dict:
@@ -409,7 +418,7 @@ def assign_verdicts(cells: list[dict], contender: list[bool]) -> None:
                 c["verdict"] = "few"
     for c in pool:
         if c["verdict"] == "worse" and not c["exact"]:
-            c["vs_best"] = f"×{fmt.number(_ratio_to_best(c, best))} of best"
+            c["vs_best"] = f"×{fmt.number(_ratio_to_best(c, best))}"
 
 
 # ---------------------------------------------------------------- build
@@ -447,8 +456,10 @@ def build(run: RunData, ix: Index, *, io, failure, cost, code, pertask, parallel
             cell.update(key=key, anchor=anchor, mark=symbol, verdict_text=words, css=css)
             cell.setdefault("vs_best", None)
             cell.pop("values")
-            if cell["title"] is None:
-                cell["title"] = f"{r['label']}, {heading}: {words}; samples in #{anchor}"
+            if not cell["footnote"]:
+                vs = f", {cell['vs_best']} the best" if cell["vs_best"] else ""
+                cell["title"] = (f"{r['label']}, {heading}: {words}{vs}"
+                                 + (f"; {cell['title']}" if cell["title"] else ""))
     return {"columns": [{"key": k, "heading": h, "unit": u, "anchor": a}
                         for k, h, u, a in COLUMNS],
             "rows": rows, "reference": ix.reference,
