@@ -151,7 +151,8 @@ def judge(a: list[float], b: list[float]) -> tuple[stats.Ratio | None, str, str]
     if r is None:
         return None, MISSING, "median of run A is 0"
     if r.has_ci:
-        basis = f"{int(stats.CI_LEVEL * 100)} % interval [{fmt.number(r.low)}, {fmt.number(r.high)}]"
+        basis = (f"{int(stats.CI_LEVEL * 100)} % interval "
+                 f"[{fmt.number(r.low)}, {fmt.number(r.high)}]")
         if r.low > 1:
             return r, SLOWER, basis
         if r.high < 1:
@@ -162,7 +163,8 @@ def judge(a: list[float], b: list[float]) -> tuple[stats.Ratio | None, str, str]
         return r, SLOWER, f"{counts}, ratio beyond ×{CLEAR_RATIO}"
     if r.value <= 1 / CLEAR_RATIO:
         return r, FASTER, f"{counts}, ratio beyond ×{CLEAR_RATIO}"
-    return r, FEW, f"{counts}: fewer than {stats.MIN_SAMPLES_FOR_CI} on a side, within ×{CLEAR_RATIO}"
+    return r, FEW, (f"{counts}: fewer than {stats.MIN_SAMPLES_FOR_CI} on a side, "
+                    f"within ×{CLEAR_RATIO}")
 
 
 def _outcome_values(key: tuple, recs: list[Record]) -> tuple[str, tuple] | None:
