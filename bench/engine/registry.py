@@ -22,6 +22,7 @@ ADAPTERS = (
     "impl_snakemake.adapter",
     "impl_gokart.adapter",
     "impl_metaflow.adapter",
+    "impl_dagster.adapter",
 )
 # Tests point the harness at other adapters through this variable (comma-separated modules).
 OVERRIDE_ENV = "BENCH_ADAPTERS"

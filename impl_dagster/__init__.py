@@ -1,0 +1,1 @@
+"""The Titanic pipeline as Dagster software-defined assets (see defs.py)."""
