@@ -8,7 +8,10 @@ scenarios measured after the rounds (floor).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
+import os
 import re
 import shutil
 import sys
@@ -34,6 +37,14 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # luigi's deps_tree colours 
 STDERR_CHARS = 4000
 STAGE = ("import sys; from core import stage, params; stage.stage(sys.argv[1], params.Params(), "
          "sys.argv[2] if len(sys.argv) > 2 else None)")
+
+
+LOCK = "session.lock"
+
+
+class RunInUse(records.SchemaError):
+    """The run directory is held by a live session: told in one line, like a run directory
+    this code cannot read."""
 
 
 def execute(ws: Workspace, scenarios: dict[str, "Scenario"], ex: plan.Execution) -> Record:
@@ -89,10 +100,34 @@ class Session:
         return {a.name: a.cold_prior_s for a in self.selected}
 
     def run(self) -> int:
-        self.journal = process.Journal(self.run_dir, self.info.run_id)
-        self._clear_interrupted()
-        with process.journaling(self.journal):
-            return self._run()
+        with self._lock():
+            self.journal = process.Journal(self.run_dir, self.info.run_id)
+            self._clear_interrupted()
+            with process.journaling(self.journal):
+                return self._run()
+
+    @contextlib.contextmanager
+    def _lock(self):
+        """One session per run directory at a time: a --continue beside a live session would
+        take that session's processes for leftovers. The kernel drops the lock with its
+        holder, also when the holder is killed outright."""
+        with open(self.run_dir / LOCK, "a+") as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "another process"
+                raise RunInUse(f"run {self.info.run_id} is being measured by {holder}; wait "
+                               "for it to end, or stop it, then --continue") from None
+            f.seek(0)
+            f.truncate()
+            f.write(f"bench run (pid {os.getpid()})\n")
+            f.flush()
+            try:
+                yield
+            finally:
+                f.seek(0)
+                f.truncate()
 
     def _clear_interrupted(self) -> None:
         """What an earlier session killed outright (SIGKILL: no finally ran) left, undone

@@ -1,7 +1,9 @@
-"""Ctrl-C keeps every finished record and leaves no process; --continue runs only the rest."""
+"""Ctrl-C or a SIGKILL of the harness keeps every finished record; --continue leaves no process
+of the interrupted session and runs only the rest."""
 from __future__ import annotations
 
 import collections
+import fcntl
 import signal
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.engine import process, session
 from bench.store import records, run_info
 from tests.helpers.fakes import REPO, bench, calls, env_for, write_fakes
 
@@ -101,3 +104,74 @@ def test_continue_of_a_complete_run_runs_nothing(tmp_path):
     assert len(calls(root)) == n
     assert _records(out)[1] == before
     assert collections.Counter(rec.scenario for rec in before) == {"cold": 6, "noop": 2}
+
+
+def test_sigkill_of_the_harness_then_continue_ends_its_leftovers_and_reruns_the_execution(
+        tmp_path):
+    """No finally runs on SIGKILL: the execution in flight keeps running, orphaned. It is
+    stopped here, so that only --continue can end it (it would otherwise soon end by itself)."""
+    root = write_fakes(tmp_path / "fakes", sleep=1.0)
+    out = tmp_path / "reports"
+    proc = subprocess.Popen([sys.executable, "-m", "bench", *ARGS, "--rounds", "1",
+                             "--out", str(out)], cwd=REPO, env=env_for(root),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    left: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not left:
+            time.sleep(0.1)
+            if out.is_dir() and any(out.iterdir()):
+                run_id = next(out.iterdir()).name
+                left = [p for p in psutil.process_iter()
+                        if _marker(p).startswith(f"{run_id}/")]
+        assert left, "no execution was seen running"
+        proc.kill()
+        proc.wait()
+        for p in left:
+            p.suspend()
+        run_dir, kept = _records(out)
+        journal = process.Journal(run_dir, run_dir.name)
+        (stale,) = journal.stale()
+        assert (run_dir / "work").exists()
+
+        r = bench(root, "run", "--continue", run_dir.name, "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in left)
+        assert "of the interrupted run had 1 process(es) left, ended" in r.stderr
+        (cleared,) = [e["cleared"] for e in journal.sessions().values() if "cleared" in e]
+        assert cleared["marker"] == stale["marker"] and cleared["scratch_removed"]
+        assert not Path(stale["scratch"]).exists() and not (run_dir / "work").exists()
+        _, final = _records(out)
+        keys = [rec.key for rec in final]
+        assert len(keys) == len(set(keys)) == 2 * (1 + 2 + 1)
+        assert final[:len(kept)] == kept and all(rec.status == "ok" for rec in final)
+        assert (run_dir / "records.jsonl").read_bytes().endswith(b"\n")
+        if stale["slot"]:
+            assert tuple(stale["slot"]) in keys  # the interrupted execution ran again
+    finally:
+        for p in left:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+
+
+def _marker(proc: psutil.Process) -> str:
+    try:
+        return proc.environ().get(process.MARKER, "")
+    except psutil.Error:
+        return ""
+
+
+def test_continue_beside_a_live_session_of_the_same_run_is_refused_in_one_line(tmp_path):
+    root = write_fakes(tmp_path / "fakes")
+    out = tmp_path / "reports"
+    assert bench(root, *ARGS, "--rounds", "1", "--out", str(out)).returncode == 0
+    run_dir, before = _records(out)
+    with open(run_dir / session.LOCK, "a+") as held:  # as a live session holds it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = bench(root, "run", "--continue", run_dir.name, "--out", str(out))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "error: run " in r.stderr.strip().splitlines()[-1]
+    assert "is being measured by" in r.stderr.strip().splitlines()[-1]
+    assert _records(out)[1] == before

@@ -85,6 +85,14 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
+def _kill(*procs: psutil.Process) -> None:
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+
 def _children(leader: psutil.Process, count: int) -> list[psutil.Process]:
     deadline = time.monotonic() + 30
     while len(found := leader.children()) < count and time.monotonic() < deadline:
@@ -99,8 +107,8 @@ def test_a_reused_pid_with_another_start_time_is_not_ended(tmp_path):
     scratch = run_dir / "work" / "00001-x"
     scratch.mkdir(parents=True)
     stranger = _spawn(PARENT)
+    (child,) = _children(stranger, 1)
     try:
-        (child,) = _children(stranger, 1)
         journal = process.Journal(run_dir, "r1")
         n, _marker = journal.begin(SLEEPER, scratch, "run")
         journal.started(n, stranger.pid, create_time=stranger.create_time() - 5.0)
@@ -109,8 +117,7 @@ def test_a_reused_pid_with_another_start_time_is_not_ended(tmp_path):
         assert _alive(stranger) and _alive(child)
         assert journal.stale() == []  # cleared once: a later session does not look again
     finally:
-        for proc in (stranger, *stranger.children(recursive=True)):
-            proc.kill()
+        _kill(stranger, child)
 
 
 def test_the_recorded_session_and_any_marked_process_are_ended(tmp_path):
@@ -125,8 +132,9 @@ def test_the_recorded_session_and_any_marked_process_are_ended(tmp_path):
     leader = _spawn(PARENT)
     escaped = _spawn(SLEEPER, **{process.MARKER: m2})
     other = _spawn(SLEEPER, **{process.MARKER: "another-run/2"})
+    leader_children = _children(leader, 1)
     try:
-        (child,) = _children(leader, 1)
+        (child,) = leader_children
         journal.started(n1, leader.pid)
         # n2's leader is long gone and its PID reused by this harness: the marker decides
         journal.started(n2, os.getpid(), create_time=psutil.Process().create_time() - 9.0)
@@ -136,11 +144,7 @@ def test_the_recorded_session_and_any_marked_process_are_ended(tmp_path):
         assert not any(_alive(p) for p in (leader, child, escaped))
         assert _alive(other) and _alive(psutil.Process())
     finally:
-        for proc in (leader, escaped, other):
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
+        _kill(leader, escaped, other, *leader_children)
 
 
 def test_a_scratch_dir_recorded_outside_the_run_directory_is_never_removed(tmp_path):
@@ -170,7 +174,7 @@ def _sessions(run_dir: Path | None) -> dict[int, dict]:
     return process.Journal(run_dir, run_dir.name).sessions()
 
 
-def _marked(run_id: str) -> list[str]:
+def _marked_processes(run_id: str) -> list[psutil.Process]:
     """Live processes carrying a marker of this run."""
     found = []
     for proc in psutil.process_iter():
@@ -178,10 +182,14 @@ def _marked(run_id: str) -> list[str]:
             if proc.status() == psutil.STATUS_ZOMBIE:
                 continue
             if proc.environ().get(process.MARKER, "").startswith(f"{run_id}/"):
-                found.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
+                found.append(proc)
         except psutil.Error:
             continue
     return found
+
+
+def _marked(run_id: str) -> list[str]:
+    return [f"{p.pid}: {process.cmdline(p)}" for p in _marked_processes(run_id)]
 
 
 def _recorded_alive(sessions: dict[int, dict]) -> list[str]:
@@ -215,8 +223,16 @@ def test_a_harness_killed_outright_three_times_loses_nothing_and_leaves_nothing(
     rng = random.Random(SEED)
     out = tmp_path / "reports"
     base = [sys.executable, "-m", "bench", "run", "--out", str(out)]
+    orphans: list[psutil.Process] = []
+    try:
+        _kill_and_continue(rng, out, base, tmp_path, orphans)
+    finally:  # whatever the outcome, nothing of this test outlives it
+        _kill(*orphans)
+
+
+def _kill_and_continue(rng: random.Random, out: Path, base: list[str], tmp_path: Path,
+                       orphans: list[psutil.Process]) -> None:
     run_dir: Path | None = None
-    orphans: list[list[str]] = []
     for attempt in range(KILLS):
         argv = base + (["--continue", run_dir.name] if run_dir else
                        ["--quick", "--impl", "baseline,luigi"])
@@ -238,14 +254,22 @@ def test_a_harness_killed_outright_three_times_loses_nothing_and_leaves_nothing(
         assert harness.poll() is None, f"the harness ended before its kill:\n{err_text}"
         harness.kill()
         harness.wait()
-        orphans.append(_marked(run_dir.name))
+        # What the kill left running is stopped where it is: it stands for a process that
+        # runs longer than the next session takes to start, so only --continue ends it.
+        for proc in _marked_processes(run_dir.name):
+            try:
+                proc.suspend()
+                orphans.append(proc)
+            except psutil.Error:
+                continue
 
     final = subprocess.run(base + ["--continue", run_dir.name], cwd=REPO, env=_harness_env(),
                            capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
 
     # the kills did leave processes behind, and none of them is alive now
-    assert any(orphans), "no kill caught a process running: the test proved nothing"
+    assert orphans, "no kill caught a process running: the test proved nothing"
+    assert _lingering(lambda: [f"{p.pid}" for p in orphans if _alive(p)]) == []
     sessions = _sessions(run_dir)
     assert _lingering(lambda: _marked(run_dir.name)) == []
     assert _lingering(lambda: _recorded_alive(sessions)) == []
