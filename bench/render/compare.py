@@ -251,7 +251,12 @@ def run_facts(run: RunData) -> dict:
     info = run.info
     machine = info.machine or {}
     cores = machine.get("cpu_affinity") or machine.get("cpu_count")
-    return {"run_id": run.run_id, "dir": str(run.run_dir), "started": info.started_at,
+    # the directory's name, which the command line and the page's path use; run.json's own
+    # id beside it when a copy of a run carries another
+    name = run.run_dir.name
+    if info.run_id and info.run_id != name:
+        name = f"{name} (run.json: {info.run_id})"
+    return {"run_id": name, "dir": str(run.run_dir), "started": info.started_at,
             "finished": info.finished_at, "profile": info.profile,
             "commit": ((info.git or {}).get("commit") or "")[:12] or None,
             "dirty": bool((info.git or {}).get("dirty")),

@@ -167,7 +167,8 @@ def test_command_prints_and_writes_a_self_contained_page(tmp_path, capsys):
     page = page_path.read_text()
     assert "<style>" in page and "<script" not in page and "src=" not in page
     assert "http://" not in page and "https://" not in page
-    assert 'href="../run-a/index.html"' in page and 'href="../run-b/' not in page
+    assert '<a href="../run-a/index.html">run-a (run.json: run-fixture)</a>' in page
+    assert 'href="../run-b/' not in page
     assert "percentile bootstrap of the ratio of medians" in page
     assert page.count('class="v-slower"') == sum(
         r.verdict == compare.SLOWER for r in _compare(a, b).timed)
