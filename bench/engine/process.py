@@ -246,7 +246,10 @@ class Journal:
         stale = self.stale()
         if not stale:
             return []
-        ended = end_recorded(stale)
+        # a scratch dir outside the run directory (a journal edited by hand) names nothing
+        ended = end_recorded([e if _inside(Path(e.get("scratch") or "/"), self.run_dir)
+                              else {k: v for k, v in e.items() if k != "scratch"}
+                              for e in stale])
         cleared = []
         for entry in stale:
             scratch = Path(entry.get("scratch") or "")
@@ -282,14 +285,21 @@ def journaling(journal: Journal):
 
 
 @contextlib.contextmanager
-def in_slot(key):
-    """The processes started inside the block belong to the execution slot `key`."""
+def in_slot(key, scratch: Path | None = None):
+    """The processes started inside the block belong to the execution slot `key`. With an
+    active journal and a `scratch`, the execution itself is journalled too (label
+    `execution`, no process of its own): what its scenario starts by other means than run()
+    (a cluster beside the timed run) works in that dir, which is how --continue finds it."""
     global _slot
     before, _slot = _slot, (list(key) if key is not None else None)
+    journal = _active if scratch is not None else None
+    n = journal.begin([], scratch, "execution")[0] if journal is not None else None
     try:
         yield
     finally:
         _slot = before
+        if journal is not None:
+            journal.ended(n)
 
 
 def _create_time(pid: int) -> float | None:
@@ -314,10 +324,11 @@ def live_leaders(entries: list[dict]) -> dict[int, str]:
 def belongs(proc: psutil.Process, entries: list[dict],
             leaders: dict[int, str] | None = None) -> str | None:
     """The marker of the recorded session `proc` is part of, or None. PIDs and session ids are
-    reused, so an id alone proves nothing: the process must either be in the session of a
-    recorded leader that still runs with its recorded start time, or carry the session's
-    marker in its environment (which also finds a process that left the session, or one
-    whose leader is gone)."""
+    reused, so an id alone proves nothing: the process must be in the session of a recorded
+    leader that still runs with its recorded start time, or carry the session's marker in its
+    environment (which also finds a process that left the session, or one whose leader is
+    gone), or work in (cwd, BENCH_TRACE) the scratch dir of a recorded execution: a path
+    inside this run's directory that nothing but the harness hands out."""
     leaders = live_leaders(entries) if leaders is None else leaders
     try:
         sid = os.getsid(proc.pid)
@@ -326,10 +337,25 @@ def belongs(proc: psutil.Process, entries: list[dict],
     if sid in leaders:
         return leaders[sid]
     try:
-        marker = proc.environ().get(MARKER)
+        environ = proc.environ()
     except (psutil.Error, OSError):
         return None
-    return marker if marker in {e["marker"] for e in entries} else None
+    marker = environ.get(MARKER)
+    if marker in {e["marker"] for e in entries}:
+        return marker
+    try:
+        cwd = proc.cwd()
+    except (psutil.Error, OSError):
+        cwd = ""
+    for entry in entries:
+        scratch = entry.get("scratch")
+        if scratch and any(_under(path, scratch) for path in (cwd, environ.get("BENCH_TRACE"))):
+            return entry["marker"]
+    return None
+
+
+def _under(path: str | None, folder: str) -> bool:
+    return bool(path) and (path == folder or path.startswith(folder.rstrip("/") + "/"))
 
 
 def _recorded_processes(entries: list[dict]) -> list[tuple[psutil.Process, str]]:

@@ -54,7 +54,7 @@ def execute(ws: Workspace, scenarios: dict[str, "Scenario"], ex: plan.Execution)
     scenario = scenarios.get(s.selection) or scenarios[s.scenario]
     scratch = ws.scratch(f"{s.impl}-{s.runner or s.mode}-{s.setup}-{s.scenario}")
     try:
-        with process.in_slot(ex.key):
+        with process.in_slot(ex.key, scratch):
             fields = scenario.run(ws, ex, adapter, scratch)
     except Exception as exc:  # an adapter or preparation error is this slot's failure only
         fields = measured.not_run(f"harness: {type(exc).__name__}: {exc}",
@@ -141,15 +141,21 @@ class Session:
                   "cut short by the interrupted session; its execution runs again",
                   file=self.out)
         for event in self.journal.end_stale():
-            what = " ".join(str(k) for k in event["slot"] if k is not None) if event["slot"] \
-                else event["label"]
+            slot = " ".join(str(k) for k in event["slot"] if k is not None) \
+                if event["slot"] else None
             ended = event["ended"]
-            print(f"note: {what}: session {event['marker']} of the interrupted run "
-                  + (f"had {len(ended)} process(es) left, ended: "
-                     + "; ".join(e[:120] for e in ended) if ended else "had nothing left")
-                  + (", scratch removed" if event["scratch_removed"] else ""), file=self.out)
+            if event["label"] == "execution":
+                self._say(f"note: {slot}: interrupted when the harness was killed; it runs "
+                          "again from scratch")
+            if ended:
+                self._say(f"note: {slot or event['label']}: ended {len(ended)} process(es) the "
+                          f"interrupted run left (session {event['marker']}): "
+                          + "; ".join(e[:120] for e in ended))
         if self.ws.work.exists():  # only a session that never reached its cleanup leaves it
             self.ws.cleanup()
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.out)
 
     def _run(self) -> int:
         pending = self.pending()

@@ -121,9 +121,11 @@ def test_sigkill_of_the_harness_then_continue_ends_its_leftovers_and_reruns_the_
         while time.monotonic() < deadline and not left:
             time.sleep(0.1)
             if out.is_dir() and any(out.iterdir()):
-                run_id = next(out.iterdir()).name
-                left = [p for p in psutil.process_iter()
-                        if _marker(p).startswith(f"{run_id}/")]
+                run_dir = next(out.iterdir())
+                in_slots = {e["marker"] for e in
+                            process.Journal(run_dir, run_dir.name).sessions().values()
+                            if e.get("slot") and e.get("label") != "execution"}
+                left = [p for p in psutil.process_iter() if _marker(p) in in_slots]
         assert left, "no execution was seen running"
         proc.kill()
         proc.wait()
@@ -131,15 +133,20 @@ def test_sigkill_of_the_harness_then_continue_ends_its_leftovers_and_reruns_the_
             p.suspend()
         run_dir, kept = _records(out)
         journal = process.Journal(run_dir, run_dir.name)
-        (stale,) = journal.stale()
-        assert (run_dir / "work").exists()
+        stale = [e for e in journal.stale() if e["label"] != "execution"]
+        (execution,) = [e for e in journal.stale() if e["label"] == "execution"]
+        assert len(stale) == 1 and (run_dir / "work").exists()
+        (stale,) = stale
 
         r = bench(root, "run", "--continue", run_dir.name, "--out", str(out))
         assert r.returncode == 0, r.stderr
         assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in left)
-        assert "of the interrupted run had 1 process(es) left, ended" in r.stderr
-        (cleared,) = [e["cleared"] for e in journal.sessions().values() if "cleared" in e]
-        assert cleared["marker"] == stale["marker"] and cleared["scratch_removed"]
+        assert "ended 1 process(es) the interrupted run left" in r.stderr
+        cleared = {e["n"]: e["cleared"] for e in journal.sessions().values() if "cleared" in e}
+        assert sorted(cleared) == sorted([stale["n"], execution["n"]])
+        assert len(cleared[stale["n"]]["ended"]) == 1 and cleared[execution["n"]]["ended"] == []
+        assert cleared[execution["n"]]["scratch_removed"]
+        assert execution["slot"] == stale["slot"]
         assert not Path(stale["scratch"]).exists() and not (run_dir / "work").exists()
         _, final = _records(out)
         keys = [rec.key for rec in final]

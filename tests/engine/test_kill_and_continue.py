@@ -147,14 +147,32 @@ def test_the_recorded_session_and_any_marked_process_are_ended(tmp_path):
         _kill(leader, escaped, other, *leader_children)
 
 
-def test_a_scratch_dir_recorded_outside_the_run_directory_is_never_removed(tmp_path):
-    outside = tmp_path / "elsewhere"
-    outside.mkdir()
-    (tmp_path / "run").mkdir()
-    journal = process.Journal(tmp_path / "run", "r1")
-    journal.begin(SLEEPER, outside, "run")
-    (cleared,) = journal.end_stale()
-    assert not cleared["scratch_removed"] and outside.is_dir()
+def test_a_process_working_in_a_recorded_scratch_dir_is_ended_but_not_outside_the_run(
+        tmp_path):
+    """A process the scenario started by other means (a cluster beside the timed run), in
+    its own session, unrecorded, no marker: its cwd is the recorded execution's scratch dir.
+    A scratch dir recorded outside the run directory names nothing and is never removed."""
+    run_dir, outside = tmp_path / "run", tmp_path / "elsewhere"
+    scratch = run_dir / "work" / "00001-x"
+    for folder in (scratch / "cluster", outside):
+        folder.mkdir(parents=True)
+    journal = process.Journal(run_dir, "r1")
+    with process.journaling(journal), process.in_slot((1, "x"), scratch):
+        pass  # an execution that ended: its entry is not stale
+    journal.begin([], scratch, "execution")
+    journal.begin([], outside, "execution")
+    inside_proc = psutil.Process(subprocess.Popen(SLEEPER, cwd=scratch / "cluster",
+                                                  start_new_session=True).pid)
+    outside_proc = psutil.Process(subprocess.Popen(SLEEPER, cwd=outside,
+                                                   start_new_session=True).pid)
+    try:
+        assert len(journal.stale()) == 2
+        inner, outer = journal.end_stale()
+        assert len(inner["ended"]) == 1 and inner["scratch_removed"] and not scratch.exists()
+        assert outer["ended"] == [] and not outer["scratch_removed"] and outside.is_dir()
+        assert not _alive(inside_proc) and _alive(outside_proc)
+    finally:
+        _kill(inside_proc, outside_proc)
 
 
 # ---------------------------------------------------------------- a real harness, killed
