@@ -168,6 +168,10 @@ class Journal:
     - `cleared` (n, what was ended, whether the scratch was removed), written by a later
       session (`--continue`) for a session that never ended because the harness was killed.
 
+    Each execution also has an entry of its own (label `execution`, no argv, no pid), begun
+    before its scenario starts anything and ended after, so that what the scenario starts by
+    other means (a cluster beside the timed run) is found through its scratch dir.
+
     `started` is written but not fsynced: it sits between the launch and the wait, inside the
     timed window, and a process does not outlive a machine crash, so the line only has to
     outlive the harness, which a completed write() does. The other events are fsynced.
@@ -205,8 +209,8 @@ class Journal:
             n, self._next = self._next, self._next + 1
         marker = f"{self.run_id}/{n}"
         self._write({"event": "begin", "n": n, "marker": marker, "slot": _slot,
-                     "scratch": str(scratch), "label": label, "argv": [str(a) for a in argv],
-                     "at": time.time()})
+                     "scratch": os.path.realpath(scratch), "label": label,
+                     "argv": [str(a) for a in argv], "at": time.time()})
         return n, marker
 
     def started(self, n: int, pid: int, create_time: float | None = None) -> None:
@@ -267,10 +271,12 @@ class Journal:
 
 
 def _inside(path: Path, folder: Path) -> bool:
+    """`path` lies strictly inside `folder`."""
     try:
-        return path.resolve().is_relative_to(folder.resolve()) and path.resolve() != folder.resolve()
+        path, folder = path.resolve(), folder.resolve()
     except OSError:
         return False
+    return path != folder and path.is_relative_to(folder)
 
 
 @contextlib.contextmanager
@@ -347,9 +353,12 @@ def belongs(proc: psutil.Process, entries: list[dict],
         cwd = proc.cwd()
     except (psutil.Error, OSError):
         cwd = ""
+    trace = environ.get("BENCH_TRACE")
+    if trace and cwd:
+        trace = os.path.realpath(os.path.join(cwd, trace))
     for entry in entries:
         scratch = entry.get("scratch")
-        if scratch and any(_under(path, scratch) for path in (cwd, environ.get("BENCH_TRACE"))):
+        if scratch and any(_under(path, scratch) for path in (cwd, trace)):
             return entry["marker"]
     return None
 
