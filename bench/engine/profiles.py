@@ -18,6 +18,10 @@ DEFAULT_FORMAT = "parquet"  # core.params.Params.format
 SHAPES = ("chain", "fanout")
 # What the rerun scenario changes between the complete run and the rerun (bench/rerun.py).
 CHANGES = ("data", "param", "core_code", "wrapper_code", "comment", "touch")
+# A scenario asked for by name (--scenario NAME) in a profile that does not run it takes these
+# rounds and set-ups instead of one round in the laptop set-up: calibration needs its pairs
+# (scenarios/calibration.py, PAIRS).
+ASKED_ALONE: dict[str, tuple[int, tuple[str, ...]]] = {"calibration": (10, SETUPS)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,10 +77,11 @@ class Profile:
                        steps=None, warmup=None, timeout_s=None, setups=None) -> "Profile":
         chosen = dict(self.rounds)
         if scenarios:
-            chosen = {s: self.rounds.get(s, 1) for s in scenarios}
+            chosen = {s: self.rounds.get(s, ASKED_ALONE.get(s, (1,))[0]) for s in scenarios}
         if rounds is not None:
             chosen = {s: rounds for s in chosen}
-        where = {s: self.setups_of(s) for s in chosen}
+        where = {s: self.setups_of(s) if s in self.rounds or s not in ASKED_ALONE
+                 else ASKED_ALONE[s][1] for s in chosen}
         if setups:  # the set-ups asked for, in every chosen scenario
             where = {s: tuple(setups) for s in chosen}
         return dataclasses.replace(
@@ -148,14 +153,15 @@ FULL = Profile(
     name="full",
     rounds={"first_run": 5, "cold": 10, "modes": 5, "noop": 5, "resume": 5, "crash": 5,
             "crash_job": 5, "io": 5, "footprint": 5, "codesize": 1, "floor": 1,
-            "pertask": 5, "parallel": 5, "rerun": 1},
+            "pertask": 5, "parallel": 5, "rerun": 1, "calibration": 10},
     scales=(1, 10, 100, 1000), formats=FORMATS,
     resume_steps=STEPS, crash_steps=STEPS,
     timeout_s=1200.0,
     task_counts=(10, 50, 100, 200, 500, 1000),
     pertask_timeout_s=900.0,
     setups={name: BOTH for name in ("first_run", "cold", "modes", "noop", "resume", "crash",
-                                    "crash_job", "io", "pertask", "parallel", "rerun")},
+                                    "crash_job", "io", "pertask", "parallel", "rerun",
+                                    "calibration")},
     team_steps=STEPS, job_steps=STEPS,
 )
 

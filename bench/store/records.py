@@ -128,12 +128,24 @@ class RerunDetail(Detail):
     prepare: dict | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class CalibrationDetail(Detail):
+    """One pair: the harness's timing (the record's wall_s) and hyperfine's of the same argv."""
+    first: str | None = None                       # "harness" or "hyperfine": who ran first
+    hyperfine_times_s: tuple[float, ...] = ()      # its export's results[0].times
+    hyperfine_exit_codes: tuple[int, ...] = ()
+    hyperfine_process_wall_s: float | None = None  # hyperfine's own process, as the harness saw it
+    hyperfine_verified: bool | None = None         # its run's predictions and steps checked
+    command: tuple[str, ...] = ()                  # the argv both timed, as a user types it
+    ratio: float | None = None                     # wall_s / hyperfine_times_s[0]
+
+
 DETAILS: dict[str, type[Detail]] = {
     "first_run": PipelineDetail, "cold": PipelineDetail, "io": PipelineDetail,
     "noop": PipelineDetail, "resume": ResumeDetail, "crash": CrashDetail,
     "crash_job": CrashDetail,
     "footprint": FootprintDetail, "codesize": CodesizeDetail, "pertask": PertaskDetail,
-    "parallel": ParallelDetail, "rerun": RerunDetail,
+    "parallel": ParallelDetail, "rerun": RerunDetail, "calibration": CalibrationDetail,
 }
 
 
