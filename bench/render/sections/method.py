@@ -5,9 +5,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 
+from bench.engine.process import SAMPLE_S
 from bench.render.analysis import stats
 from bench.render.analysis.groups import Index
 from bench.render.load import RAW_FILES, RunData
+from bench.render.sections import method_timing
 from bench.render.sections.base import Section
 from bench.render.sections.summary import FEW_SAMPLES, TIMED_SCENARIOS, WIDE_SPREAD, timed_groups
 
@@ -35,6 +37,8 @@ def build(run: RunData, ix: Index, *, io) -> dict:
         "raw": [{"name": n, "bytes": (run.run_dir / n).stat().st_size}
                 for n in RAW_FILES if (run.run_dir / n).is_file()],
         "floor_benchmarks": len(io["floor"]),
+        "timing": method_timing.build(run),
+        "sample_s": SAMPLE_S,
     }
 
 
