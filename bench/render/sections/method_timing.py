@@ -128,8 +128,9 @@ def share(run) -> dict:
 
 
 def build(run) -> dict:
-    profile = (run.info.config or {}).get("profile") or {}
-    asked = CALIBRATION in (profile.get("rounds") or {})
+    profile = (run.info.config or {}).get("profile")
+    rounds = profile.get("rounds") if isinstance(profile, dict) else None
+    asked = isinstance(rounds, dict) and CALIBRATION in rounds
     rows = agreement(run.records)
     return {"agreement": rows, "asked": asked, "threshold": AGREEMENT,
             # asked for, yet nothing stored: the scenario lists no slot without hyperfine
