@@ -1,12 +1,11 @@
-"""The model selection as a Snakefile: prepare -> one `fold` job per (candidate, fold) -> reduce.
+"""The model selection as a Snakefile: prepare -> one `fold` job per (candidate, fold) -> reduce,
+each job one script of scripts/selection/ calling core.selection.
 
 The fold rule is one rule over the wildcard {task} (core.selection.FoldTask.name); the reduce
 rule asks for every fold's score file, so snakemake runs the folds, up to --cores at once.
 `python -m impl_snakemake.selection --workdir DIR` stages data/titanic.csv and params.yaml
-into DIR and runs this file with `--directory DIR`.
+into DIR and runs this file with `--directory DIR --config selection_grid=GRID`.
 """
-
-from pathlib import Path
 
 from core import layout, selection
 from core.params import Params
@@ -16,7 +15,8 @@ configfile: "params.yaml"
 
 
 # selection_grid comes from --config; every other key is params.yaml, validated at once.
-GRID = selection.GRIDS[config.get("selection_grid", "full")]
+GRID_NAME = config.get("selection_grid", "full")
+GRID = selection.GRIDS[GRID_NAME]
 FMT = Params(**{k: v for k, v in config.items() if k != "selection_grid"}).format
 
 
@@ -31,8 +31,8 @@ rule prepare:
         layout.PARAMS,
     output:
         selection.prepared_outputs(FMT),
-    run:
-        selection.prepare(Path.cwd())
+    script:
+        "scripts/selection/prepare.py"
 
 
 rule fold:
@@ -40,10 +40,10 @@ rule fold:
         selection.prepared_outputs(FMT),
     output:
         selection.FOLDS_DIR + "/{task}.json",
-    run:
-        selection.run_fold(
-            Path.cwd(), GRID, selection.fold_task(GRID, wildcards.task), output[0]
-        )
+    params:
+        grid=GRID_NAME,
+    script:
+        "scripts/selection/fold.py"
 
 
 rule reduce:
@@ -51,5 +51,7 @@ rule reduce:
         [task.score_path for task in selection.fold_tasks(GRID)],
     output:
         selection.reduce_outputs(),
-    run:
-        selection.reduce(Path.cwd(), GRID)
+    params:
+        grid=GRID_NAME,
+    script:
+        "scripts/selection/reduce.py"

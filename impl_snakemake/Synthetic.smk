@@ -1,9 +1,10 @@
-"""The pertask workload as a Snakefile: N trivial jobs as a chain or a fan-out.
+"""The pertask workload as a Snakefile: N trivial jobs as a chain or a fan-out, each job one
+script of scripts/synthetic/ calling the shared task body of core.synthetic.
 
 `python -m impl_snakemake.synthetic --workdir DIR --shape S --n N` runs it with
 `--directory DIR --config shape=S count=N`. Both shapes are wildcard rules, as a snakemake user
 writes N similar jobs: the chain's input function names job i-1; the fan-out's gather rule
-expands every leaf. Each job runs the shared task body from core.synthetic.
+expands every leaf.
 """
 
 from core import synthetic
@@ -33,15 +34,15 @@ rule link:
         previous_link,
     output:
         CHAIN,
-    run:
-        synthetic.link(int(wildcards.i), input[0] if input else None, output[0])
+    script:
+        "scripts/synthetic/link.py"
 
 
 rule leaf:
     output:
         LEAF,
-    run:
-        synthetic.leaf(int(wildcards.i), output[0])
+    script:
+        "scripts/synthetic/leaf.py"
 
 
 rule gather:
@@ -49,5 +50,5 @@ rule gather:
         expand(LEAF, i=range(1, COUNT + 1)),
     output:
         synthetic.GATHER_PATH,
-    run:
-        synthetic.gather(input, output[0])
+    script:
+        "scripts/synthetic/gather.py"

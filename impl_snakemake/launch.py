@@ -6,7 +6,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from impl_snakemake.adapter import TMP_DIR, state_environment
+from impl_snakemake.adapter import NO_PROFILE, TMP_DIR, state_environment
+
+# snakemake's own choices for --rerun-triggers (snakemake.settings.enums.RerunTrigger)
+RERUN_TRIGGERS = ("mtime", "params", "input", "software-env", "code")
 
 
 def keep_tool_state_inside(workdir: Path) -> None:
@@ -19,16 +22,24 @@ def keep_tool_state_inside(workdir: Path) -> None:
     tempfile.tempdir = None
 
 
-def add_profile_option(parser) -> None:
-    parser.add_argument("--workflow-profile", default=None, metavar="DIR",
-                        help="a snakemake workflow profile (default: none)")
+def add_snakemake_options(parser, *, rerun_triggers: bool = False) -> None:
+    """The snakemake options the commands pass on: the workflow profile (a team's), and for
+    the pipeline the rerun triggers."""
+    parser.add_argument("--workflow-profile", default=NO_PROFILE, metavar="DIR",
+                        help="a snakemake workflow profile (default: %(default)s, so that no "
+                             "profiles/default/ steers the run)")
+    if rerun_triggers:
+        parser.add_argument("--rerun-triggers", nargs="+", choices=RERUN_TRIGGERS,
+                            default=None, metavar="TRIGGER",
+                            help=f"snakemake's rerun triggers ({', '.join(RERUN_TRIGGERS)}; "
+                                 "default: all)")
 
 
 def run_snakemake(options: list[str]) -> int:
     """The `snakemake` command is `sys.exit(snakemake.cli.main())`; calling it here runs the
-    very CLI users type (its argument parsing and plugin discovery included, ~1.4 s more than
-    the Python API) without starting a second interpreter after staging. It exits with
-    snakemake's own status after printing snakemake's own messages."""
+    very CLI users type (its argument parsing, profile lookup and plugin discovery included)
+    without starting a second interpreter after staging. It exits with snakemake's own status
+    after printing snakemake's own messages."""
     from snakemake.cli import main as snakemake_cli
 
     snakemake_cli(options)
