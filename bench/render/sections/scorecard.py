@@ -240,8 +240,8 @@ def _crash_cell(failure: dict, impl: str, mode: str | None) -> dict:
     main = per.get("crash") or per["crash_job"]
     total = sum(both.values())
     text = _tally(main)
-    sub = f"only the job killed: {_tally(per['crash_job'])}" if "crash" in per and \
-        "crash_job" in per else ("only the job killed" if "crash" not in per else None)
+    sub = f"job kill: {_tally(per['crash_job'])}" if "crash" in per and \
+        "crash_job" in per else ("job kill only" if "crash" not in per else None)
     wrong = both.get("silently_wrong", 0) + both.get("failed", 0)
     # the share recovered by itself, then refused (a clear message), decides the class
     score = both.get("recovered", 0) / total + both.get("refused", 0) / total / 1000
