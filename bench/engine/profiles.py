@@ -37,6 +37,7 @@ class Profile:
     # noop, resume and crash in both hand-offs of a tool (prefect values and files) or only
     # in its default mode
     every_handoff: bool = True
+    cold_every_handoff: bool = True  # cold also in the other hand-off of each tool
     task_counts: tuple[int, ...] = (10,)   # pertask: N
     shapes: tuple[str, ...] = SHAPES       # pertask
     workers: tuple[int, ...] = (1, 2)      # parallel
@@ -118,11 +119,14 @@ BOTH = SETUPS
 # in a few minutes. The scaling scenarios have their own quick profile.
 QUICK = Profile(
     name="quick",
-    rounds={"cold": 1, "noop": 1, "resume": 1, "crash": 1, "io": 1, "codesize": 1},
-    # cold runs parquet at x1; the io sweep adds csv at x10: one more size and format
-    scales=(10,), formats=("csv",),
-    resume_steps=("train",), crash_steps=("preprocess",),
-    timeout_s=300.0, every_handoff=False, selection_grid="tiny", warmup=False,
+    # The smoke run: every implementation once through the mission's questions. File IO comes
+    # from the cold run's own spans (the report's breakdown), so no io sweep; the crash, the
+    # sweeps and the other hand-offs are the default profile's.
+    rounds={"cold": 1, "noop": 1, "resume": 1, "codesize": 1},
+    scales=(1,), formats=(DEFAULT_FORMAT,),
+    resume_steps=("train",), crash_steps=(),
+    timeout_s=300.0, every_handoff=False, cold_every_handoff=False, selection_grid="tiny",
+    warmup=False,
 )
 
 # The scaling scenarios at their smallest sizes, laptop set-up: a first look at cost per task,
@@ -142,11 +146,16 @@ DEFAULT = Profile(
     name="default",
     rounds={"first_run": 3, "cold": 5, "modes": 3, "noop": 3, "resume": 1, "crash": 1,
             "crash_job": 1, "io": 1, "footprint": 3, "codesize": 1, "floor": 1},
-    scales=(1, 10, 100), formats=FORMATS,
-    resume_steps=STEPS, crash_steps=STEPS, every_handoff=False,
+    # Resume: one step whose rerun must redo the expensive step (preprocess: train after it)
+    # and one past it (predict); crash at the first of them: each tool resumes by one rule for
+    # every step, and --full takes every step. IO up to 30x the data, where the hand-off's cost
+    # already shows.
+    scales=(1, 30), formats=FORMATS,
+    resume_steps=("preprocess", "predict"), crash_steps=("preprocess",),
+    every_handoff=False,
     setups={"first_run": BOTH, "cold": BOTH, "noop": BOTH, "resume": BOTH, "crash": BOTH,
             "crash_job": BOTH},
-    team_steps=("train",),
+    team_steps=("preprocess",),
 )
 
 FULL = Profile(

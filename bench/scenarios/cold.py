@@ -9,7 +9,8 @@ from bench.scenarios.base import Scenario, slot
 def slots(selection, adapter, profile, choice):
     return [slot(selection, adapter, mode, "cold", setup=setup)
             for setup in choice.setups(profile, selection, adapter)
-            for mode in (choice.modes or adapter.handoff_modes())]
+            for mode in (choice.modes or (adapter.handoff_modes() if profile.cold_every_handoff
+                                          else (adapter.default_mode,)))]
 
 
 def run(ws, ex, adapter, scratch):
