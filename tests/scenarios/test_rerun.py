@@ -1,15 +1,15 @@
-"""What reruns after a change, checked against the tools' real behaviour.
+"""The rerun scenario's mechanism on the plain script, and its tool-neutral parts on every adapter.
 
-Each tool makes one complete run from a copy of the code; that prepared state is restored at
-the same absolute paths before each change (prefect's cache keys hold the workdir path), and
-the real scenario logic (bench.rerun) applies the change, reruns and classifies.
+One complete run from a copy of the code; that prepared state is restored at the same absolute
+paths before each change, and the real scenario logic (bench.scenarios.rerun) applies the
+change, reruns and classifies. What each tool reruns after each change is its own suite's
+(tests/tools/test_<tool>.py): a class per tool is tool knowledge, kept where the tool is.
+The plain script (core.baseline) has no cache: it reruns every step whatever changed, so it
+is exact when the data changed and over-eager otherwise.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -20,147 +20,79 @@ from bench.engine.workspace import REPO, Workspace
 from bench.scenarios import rerun
 from bench.scenarios.catalog import SCENARIOS
 from bench.store import records
-from core.contract import Edit
+from core.contract import LAPTOP, Edit
 from tests.helpers import runner
 
 TRAIN_ON = ("train", "predict", "evaluate")
-
-# Observed on luigi 3.8.1, prefect 3.9.1, snakemake 9.16.3, gokart 1.12.2:
-# (classification, steps executed) per tool and change.
-OBSERVED = {
-    "baseline": {change: ("over-eager", STEPS) for change in CHANGES} | {"data": ("exact", STEPS)},
-    # complete() is "the outputs exist": nothing that changes inside a file is noticed
-    "luigi": {"data": ("stale", ()), "param": ("stale", ()), "core_code": ("stale", ()),
-              "wrapper_code": ("stale", ()), "comment": ("exact", ()), "touch": ("exact", ())},
-    # unique ids hash the staged files' md5 (params.yaml feeds load too), never the code
-    "gokart": {"data": ("exact", STEPS), "param": ("over-eager", STEPS),
-               "core_code": ("stale", ()), "wrapper_code": ("stale", ()),
-               "comment": ("exact", ()), "touch": ("exact", ())},
-    # TASK_SOURCE + FLOW_PARAMETERS + scalar inputs; values handed over are not in the key,
-    # so a rerun train leaves predict and evaluate cached
-    "prefect": {"data": ("exact", STEPS), "param": ("over-eager", STEPS),
-                "core_code": ("stale", ()), "wrapper_code": ("stale", ("train",)),
-                "comment": ("over-eager", ("train",)), "touch": ("exact", ())},
-    # params and rule code (lines with bytecode, so not comments) are tracked; a newer input
-    # with its recorded checksum is not a change; imported code is not tracked
-    "snakemake": {"data": ("exact", STEPS), "param": ("exact", TRAIN_ON),
-                  "core_code": ("stale", ()), "wrapper_code": ("exact", TRAIN_ON),
-                  "comment": ("exact", ()), "touch": ("exact", ())},
-}
-TOOLS_SLOWEST_FIRST = ("prefect", "snakemake", "baseline", "gokart", "luigi")
-
-
-def observe(ws: Workspace, name: str) -> dict[str, records.Record]:
-    """Every change through the scenario's own handler, as `bench run` stores it."""
-    adapter = ws.adapters[name]
-    slot = lambda change: plan.Slot(  # noqa: E731
-        name, adapter.default_mode, "rerun", variant=change, selection="rerun",
-        format=plan.format_of(adapter, adapter.default_mode))
-    return {change: execute(ws, SCENARIOS, plan.Execution(slot(change), round=1))
-            for change in CHANGES}
+ADAPTERS = registry.load().by_name()
+WITH_RERUN = sorted(name for name, a in ADAPTERS.items() if a.rerun is not None)
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory) -> Workspace:
-    loaded = registry.load()
-    workspace = Workspace(tmp_path_factory.mktemp("rerun-run"), "t", loaded.by_name(), QUICK)
+    workspace = Workspace(tmp_path_factory.mktemp("rerun-run"), "t", ADAPTERS, QUICK)
     workspace.references.pipeline(1)
     return workspace
 
 
 @pytest.fixture(scope="module")
-def matrix(ws) -> dict[str, dict[str, records.Record]]:
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(observe, ws, name) for name in TOOLS_SLOWEST_FIRST}
-        return {name: f.result() for name, f in futures.items()}
+def cells(ws) -> dict[str, records.Record]:
+    """Every change through the scenario's own handler, as `bench run` stores it."""
+    adapter = ws.adapters["baseline"]
+    slot = lambda change: plan.Slot(  # noqa: E731
+        "baseline", adapter.default_mode, "rerun", variant=change, selection="rerun",
+        format=plan.format_of(adapter, adapter.default_mode))
+    return {change: execute(ws, SCENARIOS, plan.Execution(slot(change), round=1))
+            for change in CHANGES}
 
 
-@pytest.mark.parametrize("tool", list(OBSERVED))
-def test_classification_matches_the_tools_behaviour(matrix, tool):
+def test_the_plain_script_reruns_every_step_whatever_changed(cells):
     seen = {change: (cell.detail.classification, tuple(cell.steps_executed))
-            for change, cell in matrix[tool].items()}
-    assert seen == OBSERVED[tool]
-    for change, cell in matrix[tool].items():
+            for change, cell in cells.items()}
+    assert seen == {change: ("exact" if change == "data" else "over-eager", STEPS)
+                    for change in CHANGES}
+    for change, cell in cells.items():
         assert cell.status == "ok" and cell.exit_code == 0, (change, cell.stderr_tail)
         assert list(cell.detail.minimal) == list(rerun.MINIMAL[change])
         assert cell.steps_expected == rerun.MINIMAL[change]
+        assert cell.verify["predictions_match"], change  # every step reran: never stale
 
 
-def test_a_stale_cell_kept_predictions_that_differ_from_the_right_answer(matrix):
-    stale = [(tool, change, cell) for tool, cells in matrix.items()
-             for change, cell in cells.items() if cell.detail.classification == "stale"]
-    assert len(stale) == 9  # luigi 4, gokart 2, prefect 2, snakemake 1
-    for tool, change, cell in stale:
-        assert cell.detail.change_visible, (tool, change)
-        assert cell.verify["predictions_match"] is False, (tool, change)
-        assert cell.verify["predictions_sha256"] is not None
-    for tool, cells in matrix.items():
-        for change in ("data", "param", "core_code", "wrapper_code"):
-            assert cells[change].detail.change_visible, (tool, change)
-        for change in ("comment", "touch"):
-            assert not cells[change].detail.change_visible
-            assert cells[change].verify["predictions_match"]
+def test_a_change_is_visible_exactly_when_it_changes_the_right_answer(cells):
+    for change in ("data", "param", "core_code", "wrapper_code"):
+        assert cells[change].detail.change_visible, change
+    for change in ("comment", "touch"):
+        assert not cells[change].detail.change_visible, change
 
 
-def test_snakemake_gives_its_reason_per_job(matrix):
-    reason = {change: cell.detail.reason for change, cell in matrix["snakemake"].items()}
-    assert "load: Updated input files: data/titanic.csv" in reason["data"]
-    assert "train: Params have changed since last execution" in reason["param"]
-    assert "train: Code has changed since last execution" in reason["wrapper_code"]
-    assert "predict: Input files updated by another job: interim/model.pkl" in reason["param"]
-    for change in ("core_code", "comment", "touch"):
-        assert reason[change].startswith("Nothing to be done"), change
+def test_edits_went_to_the_copy_and_are_recorded(cells):
+    core_edit = cells["core_code"].detail.edit
+    assert core_edit["path"] == rerun.CORE_EDIT.path and rerun.CORE_EDIT.new in core_edit["new"]
+    assert rerun.CORE_EDIT.new not in (REPO / rerun.CORE_EDIT.path).read_text()
+    declared = ADAPTERS["baseline"].rerun.wrapper_edit
+    wrapper = cells["wrapper_code"].detail.edit
+    assert wrapper["path"] == declared.path
+    assert declared.new not in (REPO / declared.path).read_text()
+    data = cells["data"].detail.edit
+    assert data["column"] == rerun.DATA_COLUMN and data["old"] != data["new"]
 
 
-def test_prefect_names_cache_misses_and_hits(matrix):
-    reason = {change: cell.detail.reason for change, cell in matrix["prefect"].items()}
-    assert reason["wrapper_code"] == ("cache key changed (task ran): train; "
-                                      "cache hit: load, preprocess, predict, evaluate")
-    assert reason["core_code"].startswith("cache key changed (task ran): none;")
-    assert reason["data"].startswith("cache key changed (task ran): load, preprocess, train,")
-
-
-def test_luigi_gives_no_reason_and_gokart_shows_new_unique_ids(matrix):
-    assert {cell.detail.reason for cell in matrix["luigi"].values()} == {None}
-    assert matrix["luigi"]["param"].detail.written == ("params.yaml",)
-    gokart = matrix["gokart"]
-    assert "outputs under new unique ids: " in gokart["param"].detail.reason
-    assert gokart["param"].detail.reason == (
-        "outputs under new unique ids: metrics, model, predictions, test_features, test_raw, "
-        "train_features, train_raw")
-    assert gokart["core_code"].detail.reason is None
-
-
-def test_edits_went_to_the_copy_and_are_recorded(matrix):
-    core_edit = matrix["luigi"]["core_code"].detail.edit
-    assert core_edit["path"] == "core/steps.py" and "min_samples_leaf" in core_edit["new"]
-    assert "min_samples_leaf" not in (REPO / "core/steps.py").read_text()
-    wrapper = matrix["snakemake"]["wrapper_code"].detail.edit
-    assert wrapper["path"] == "impl_snakemake/Snakefile"
-    assert wrapper["equivalent_param"] == "max_depth=4"
-    assert '"max_depth": 4' not in (REPO / "impl_snakemake/Snakefile").read_text()
-    data = matrix["gokart"]["data"].detail.edit
-    assert data["column"] == "survived" and data["old"] != data["new"]
-
-
-def test_each_change_reruns_from_a_copy_of_one_complete_run(matrix):
-    for tool, cells in matrix.items():
-        shared = [cell.detail.prepare.get("shared", False) for cell in cells.values()]
-        assert shared == [False] + [True] * (len(CHANGES) - 1), tool
-        assert all(cell.detail.prepare["steps_executed"] == list(STEPS)
-                   for cell in cells.values())
+def test_each_change_reruns_from_a_copy_of_one_complete_run(cells):
+    shared = [cell.detail.prepare.get("shared", False) for cell in cells.values()]
+    assert shared == [False] + [True] * (len(CHANGES) - 1)
+    assert all(cell.detail.prepare["steps_executed"] == list(STEPS) for cell in cells.values())
     # after the param change, the comment cell starts again from the default params.yaml
-    assert matrix["luigi"]["param"].detail.written == ("params.yaml",)
-    assert matrix["luigi"]["comment"].detail.written == ()
-    rec = matrix["prefect"]["wrapper_code"]
+    assert "params.yaml" in cells["param"].detail.written
+    assert "params.yaml" not in cells["comment"].detail.written
+    rec = cells["wrapper_code"]
     assert records.Record.from_dict(json.loads(rec.to_json())) == rec
 
 
 # ---------------------------------------------------------------- without tool runs
 
-@pytest.mark.parametrize("name", list(OBSERVED))
+@pytest.mark.parametrize("name", WITH_RERUN)
 def test_each_declared_edit_matches_its_file_exactly_once(name, tmp_path):
-    adapter = registry.load().by_name()[name]
+    adapter = ADAPTERS[name]
     code = rerun.copy_code(adapter, tmp_path / "code")
     for edit in (adapter.rerun.wrapper_edit, adapter.rerun.comment_edit):
         rerun.apply_edit(edit, code)
@@ -168,17 +100,24 @@ def test_each_declared_edit_matches_its_file_exactly_once(name, tmp_path):
     rerun.apply_edit(rerun.CORE_EDIT, code)
 
 
-def test_the_code_copy_is_what_runs(ws, tmp_path):
-    luigi = ws.adapters["luigi"]
-    code = rerun.copy_code(luigi, tmp_path / "code")
-    assert sorted(p.name for p in code.iterdir()) == ["core", "impl_luigi"]
-    env = rerun.code_environment(ws, luigi, "local", tmp_path / "wd", code)
-    assert env == {"PYTHONPATH": str(code),
-                   "LUIGI_CONFIG_PATH": str(code / "impl_luigi" / "luigi.cfg")}
-    prefect = ws.adapters["prefect"]
-    env = rerun.code_environment(ws, prefect, "memory", tmp_path / "wd2",
-                                 rerun.copy_code(prefect, tmp_path / "code2"))
-    assert env["PREFECT_LOGGING_LEVEL"] == "INFO"  # task-run states: the cache hits and misses
+@pytest.mark.parametrize("name", WITH_RERUN)
+def test_the_code_copy_is_what_runs(ws, tmp_path, name):
+    """PYTHONPATH at the copy, every variable naming a repository file moved into the copy,
+    and the adapter's declared rerun settings on top."""
+    adapter = ws.adapters[name]
+    code = rerun.copy_code(adapter, tmp_path / "code")
+    assert "core" in {p.name for p in code.iterdir()}
+    mode = adapter.default_mode
+    env = rerun.code_environment(ws, adapter, mode, LAPTOP, tmp_path / "wd", code)
+    assert env["PYTHONPATH"] == str(code)
+    assert adapter.rerun.environment.items() <= env.items()
+    plain = ws.environment(adapter, mode, LAPTOP, tmp_path / "wd")
+    for key, value in env.items():
+        if key != "PYTHONPATH" and key not in adapter.rerun.environment:
+            assert value != plain[key] and str(code) in value, key
+    for key, value in plain.items():
+        if key != "PYTHONPATH" and any(f"{REPO}/{p.name}/" in value for p in code.iterdir()):
+            assert key in env, key
 
 
 def test_an_anchor_not_found_once_is_a_change_error(tmp_path):
