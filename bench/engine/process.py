@@ -30,11 +30,9 @@ from pathlib import Path
 import psutil
 
 from bench.store import records
+from bench.store.records import MEMORY_SAMPLE_S as SAMPLE_S
 
 REPO = Path(__file__).resolve().parents[2]
-# One scan of the process table costs about 2 ms with 100 processes here: every 0.2 s that is
-# about 1 % of one core, taken from the cores the tool itself runs on.
-SAMPLE_S = 0.2
 STDERR_TAIL = 4000
 # psutil's names of the kernel's IO counters, and the names records store them under.
 IO_COUNTERS = {"read_bytes": "read_bytes", "write_bytes": "write_bytes", "write_chars": "wchar"}

@@ -48,13 +48,10 @@ def _machine(info: dict) -> str:
                                         f"{cores} cores" if cores else None, m.get("os")) if x)
 
 
-def entries(reports_dir: Path) -> list[dict]:
-    """Every run directory under reports_dir (publish.list_runs), with what the index shows,
-    newest first."""
-    from bench.render.publish import list_runs
-
+def entries(runs: list[dict]) -> list[dict]:
+    """The runs publish.list_runs found, with what the index shows, newest first."""
     out = []
-    for entry in list_runs(reports_dir):
+    for entry in runs:
         try:
             info = json.loads((entry["dir"] / "run.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -83,5 +80,5 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def page(reports_dir: Path) -> str:
-    return _environment().get_template("runs.html.j2").render(runs=entries(reports_dir))
+def page(runs: list[dict]) -> str:
+    return _environment().get_template("runs.html.j2").render(runs=entries(runs))

@@ -101,5 +101,3 @@ def page(run: RunData) -> str:
     return render(data, build_charts(data))
 
 
-def index_page(runs: list[dict]) -> str:
-    return environment().get_template("index.html.j2").render(runs=runs)

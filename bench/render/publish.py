@@ -31,7 +31,7 @@ def render_run(run_dir: Path, out_dir: Path | None = None) -> Path:
 def render_index(reports_dir: Path) -> Path:
     from bench.render import index
 
-    return _write(Path(reports_dir) / "index.html", index.page(reports_dir))
+    return _write(Path(reports_dir) / "index.html", index.page(list_runs(reports_dir)))
 
 
 def _write(path: Path, text: str) -> Path:

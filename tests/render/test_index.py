@@ -5,6 +5,7 @@ import re
 
 from bench.commands import report
 from bench.render import index
+from bench.render.publish import list_runs
 from bench.render.publish import render_index
 from tests.render.conftest import copy_run
 
@@ -57,4 +58,4 @@ def test_a_run_this_code_cannot_read_is_listed_with_why(tmp_path):
     rows = dict(_rows(render_index(tmp_path).read_text()))
     assert list(rows) == ["run-future"]
     assert "newer than this code" in rows["run-future"]
-    assert index.entries(tmp_path)[0]["finished"] == "2026-11-27T10:26:40+00:00"
+    assert index.entries(list_runs(tmp_path))[0]["finished"] == "2026-11-27T10:26:40+00:00"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 
-from bench.engine.process import SAMPLE_S
 from bench.render.analysis import stats
 from bench.render.analysis.groups import Index
 from bench.render.load import RAW_FILES, RunData
 from bench.render.sections import method_timing
 from bench.render.sections.base import Section
+from bench.store.records import MEMORY_SAMPLE_S
 from bench.render.sections.summary import FEW_SAMPLES, TIMED_SCENARIOS, WIDE_SPREAD, timed_groups
 
 
@@ -38,7 +38,7 @@ def build(run: RunData, ix: Index, *, io) -> dict:
                 for n in RAW_FILES if (run.run_dir / n).is_file()],
         "floor_benchmarks": len(io["floor"]),
         "timing": method_timing.build(run),
-        "sample_s": SAMPLE_S,
+        "sample_s": MEMORY_SAMPLE_S,
     }
 
 
