@@ -99,5 +99,3 @@ def render_section(section: Section, data: dict, svgs: dict[str, str | None]) ->
 def page(run: RunData) -> str:
     data = build(run)
     return render(data, build_charts(data))
-
-
