@@ -4,13 +4,21 @@ from __future__ import annotations
 from bench.engine import verify
 from bench.scenarios import common
 from bench.scenarios.base import Scenario, slot
+from core.contract import LAPTOP
 
 
 def slots(selection, adapter, profile, choice):
     return [slot(selection, adapter, mode, "cold", setup=setup)
             for setup in choice.setups(profile, selection, adapter)
-            for mode in (choice.modes or (adapter.handoff_modes() if profile.cold_every_handoff
-                                          else (adapter.default_mode,)))]
+            for mode in (choice.modes or _modes(adapter, profile, setup))]
+
+
+def _modes(adapter, profile, setup):
+    """The other hand-off costs the same with or without a server, so outside --full (which
+    runs every hand-off everywhere) it runs in the laptop set-up only."""
+    if profile.cold_every_handoff and (setup == LAPTOP or profile.every_handoff):
+        return adapter.handoff_modes()
+    return (adapter.default_mode,)
 
 
 def run(ws, ex, adapter, scratch):
