@@ -1,4 +1,4 @@
-"""`python -m bench run|report|all|list`: measure, render, both, or show what can be measured."""
+"""`python -m bench run|report|all|list|compare`: measure, render, both, or show what can be measured."""
 from __future__ import annotations
 
 import argparse
