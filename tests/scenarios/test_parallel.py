@@ -1,5 +1,6 @@
-"""The parallel scenario: the selection's choice, where each runner runs its folds at one
-worker, prefect on a dask cluster the harness starts and stops, and the harness handler.
+"""The parallel scenario: the selection's choice, each runner at one worker (one fold at a time,
+the reference predictions), prefect on a dask cluster the harness starts and stops, and the
+harness handler. Where each runner puts its folds is its tool's suite's (tests/tools).
 Every runner at two workers is checked against the reference selection in tests/conformance;
 the report section in tests/render."""
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bench.engine.services import ClusterProcess
 from bench.engine.workspace import Workspace
 from bench.scenarios import parallel
 from core import selection
+from core.contract import LAPTOP
 from tests.helpers import runner
 
 GRID = "tiny"
@@ -23,19 +25,17 @@ TINY_FOLDS = len(selection.fold_tasks(selection.GRIDS[GRID]))
 ADAPTERS = registry.load().by_name()
 LOCAL_RUNS = [(name, runner_name) for name, a in ADAPTERS.items() if a.parallel
               for runner_name in a.parallel.runners if not a.parallel.needs_cluster(runner_name)]
-# Runners whose folds leave the command's process even at one worker (a pool, a job each); the
-# others run them in it: threads, and loops at one worker.
-OUT_OF_PROCESS_AT_ONE = {("prefect", "processes"), ("snakemake", "cores")}
-
-
 def _command(adapter, runner_name, workers, workdir, address=None) -> list[str]:
     return adapter.parallel.command(workdir, runner_name, workers=workers, grid=GRID,
-                                    cluster_address=address)
+                                    cluster_address=address, setup=LAPTOP, service_url=None)
 
 
-def _env(adapter, workdir) -> dict:
+def _env(adapter, workdir, home=None) -> dict:
+    """The laptop set-up's variables; home: the tool's machine-level state, by default next to
+    the workdir (outside it, as the harness keeps it)."""
     env = runner.base_env(workdir)
-    env.update(adapter.environment(workdir, adapter.default_mode, service_url=None))
+    env.update(adapter.environment(workdir, adapter.default_mode, setup=LAPTOP, service_url=None,
+                                   home=home or workdir.parent / "tool-home"))
     return env
 
 
@@ -50,12 +50,16 @@ def reference(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def prefect_home(tmp_path_factory):
-    """A prefect home initialised once, copied into each prefect workdir as the harness does."""
-    wd = tmp_path_factory.mktemp("prefect-home") / "wd"
+    """A prefect home initialised once by a run that stops at the first step, as the harness
+    does (Workspace.home); each test runs on its own copy of it."""
+    base = tmp_path_factory.mktemp("prefect-home")
+    wd, home = base / "wd", base / "home"
     adapter = ADAPTERS["prefect"]
-    runner.run(adapter.command(wd, "memory", fmt="parquet", scale=1, data=None,
-                               service_url=None), wd, env=_env(adapter, wd), fail_at="load")
-    return wd / ".prefect"
+    runner.run(adapter.command(wd, "memory", setup=LAPTOP, fmt="parquet", scale=1, data=None,
+                               service_url=None), wd, env=_env(adapter, wd, home),
+               fail_at="load")
+    assert home.is_dir() and any(home.iterdir())
+    return home
 
 
 def _fold_spans(result) -> list[dict]:
@@ -111,21 +115,21 @@ def test_prefect_dask_runner_without_an_address_is_refused(tmp_path):
 
 @pytest.mark.parametrize("impl_name, runner_name", LOCAL_RUNS,
                          ids=[f"{i}-{r}" for i, r in LOCAL_RUNS])
-def test_at_one_worker_each_runner_gives_the_reference_and_runs_its_folds_where_it_says(
+def test_at_one_worker_each_runner_gives_the_reference_one_fold_at_a_time(
         tmp_path, reference, prefect_home, impl_name, runner_name):
     adapter = ADAPTERS[impl_name]
     wd = tmp_path / "wd"
     if impl_name == "prefect":
-        wd.mkdir()
-        shutil.copytree(prefect_home, wd / prefect_home.name)
+        shutil.copytree(prefect_home, tmp_path / "tool-home")
     r = runner.ok(runner.run(_command(adapter, runner_name, 1, wd), wd, env=_env(adapter, wd)))
     assert runner.predictions_sha(wd) == reference
     assert (wd / selection.SELECTION).is_file()
     assert not r.survivors
     folds = _fold_spans(r)
     assert len(folds) == TINY_FOLDS
-    in_main = {s["pid"] for s in folds} == {_main_pid(r)}
-    assert in_main == ((impl_name, runner_name) not in OUT_OF_PROCESS_AT_ONE)
+    # one worker: never two folds at once, wherever the runner puts them (in the command's
+    # process, a pool's, a job's or a step's own: the tool's suite says which)
+    assert parallel.fold_concurrency(r.spans, main_pid=_main_pid(r))["max_concurrent_folds"] == 1
     for place in runner.outside(wd):
         assert not place.exists() or not any(place.rglob("*")), "tool state leaked into HOME"
 
@@ -134,8 +138,7 @@ def test_prefect_on_a_dask_cluster_the_harness_starts_and_stops(tmp_path, refere
                                                                  prefect_home):
     adapter = ADAPTERS["prefect"]
     wd = tmp_path / "wd"
-    wd.mkdir()
-    shutil.copytree(prefect_home, wd / prefect_home.name)
+    shutil.copytree(prefect_home, tmp_path / "tool-home")
     trace = tmp_path / "cluster-trace.jsonl"
     cluster = ClusterProcess(adapter.parallel.cluster, tmp_path / "cluster", 2, trace=trace,
                              scrubbed=adapter.env_prefixes)
