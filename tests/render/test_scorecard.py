@@ -232,3 +232,15 @@ def test_rule_the_reference_is_no_contender():
     a = _sampled([1.0, 1.0, 1.0, 1.0, 1.0])
     missing = scorecard._missing()
     assert _verdicts([ref, a, missing], [False, True, True]) == ["reference", "best", "none"]
+
+
+def test_a_run_without_the_io_sweep_takes_file_io_from_the_cold_runs_spans(run):
+    quick = dataclasses.replace(run, records=[r for r in run.records if r.scenario != "io"])
+    data = page.build(quick)
+    found = table(page.render_section(scorecard.SECTION, data["scorecard"], {}))
+    luigi = found["luigi · laptop"]["io"]
+    assert "cold run, ×1" in luigi["text"] and luigi["verdict"] != "none"
+    assert "cold runs at ×1" in luigi["title"]
+    # a mode that hands values over says so instead of a number
+    prefect = found["prefect · laptop"]["io"]
+    assert prefect["verdict"] == "none" and prefect["title"].endswith(scorecard.NO_FILE_HANDOFF)

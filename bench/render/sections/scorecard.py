@@ -255,8 +255,8 @@ def _io_cell(io: dict, ix: Index, impl: str, mode: str | None, setup: str,
     scale; of the row's mode if it hands data over through files, else of this set-up's modes
     that do; the format with the lowest share."""
     sweep = io["sweep"]
-    if not sweep["scales"]:
-        return _missing()
+    if not sweep["scales"]:  # no io sweep (--quick): the cold runs' own spans, at x1
+        return _cold_io_cell(io, ix, impl, mode)
     top = max(sweep["scales"])
     series = [s for s in sweep["series"] if s["impl"] == impl and s["format"] is not None]
     mine = [s for s in series if s["mode"] == mode]
@@ -271,7 +271,7 @@ def _io_cell(io: dict, ix: Index, impl: str, mode: str | None, setup: str,
             cands.append((s, shares, wrong))
     if not cands:
         if mode is not None and not ix.handoff_is_files(impl, mode):
-            return _missing("this set-up hands values over: no file IO", "values in memory")
+            return _missing(NO_FILE_HANDOFF, "tool's own hand-off")
         return _missing()
     with_samples = [c for c in cands if c[1]]
     if not with_samples:
@@ -283,6 +283,28 @@ def _io_cell(io: dict, ix: Index, impl: str, mode: str | None, setup: str,
     return _cell(fmt.percent(value), sub=sub, value=value, values=shares, failed=bool(wrong),
                  title=f"median over n={len(shares)} runs at ×{top} rows of the share of each "
                        "run's wall time in file reads and writes")
+
+
+# a mode whose hand-off is not files through core.io: values in memory, or the tool's own
+# pickles (gokart, dagster, metaflow's datastore), which the trace does not time as file IO
+NO_FILE_HANDOFF = ("this mode hands data over as values or through the tool's own storage, "
+                   "not as files through core.io: the trace times no file IO for it")
+
+
+def _cold_io_cell(io: dict, ix: Index, impl: str, mode: str | None) -> dict:
+    row = _find(io["breakdown"], impl=impl, mode=mode) if mode is not None else None
+    if row is None:
+        return _missing()
+    if not row["files"]:
+        return _missing(NO_FILE_HANDOFF, "tool's own hand-off")
+    shares = [p["io"] / p["wall"] for p in row["points"]
+              if p["usable"] and p.get("io") is not None and p["wall"]]
+    if not shares:
+        return _cell("failed", failed=True) if row["points"] else _missing()
+    value = stats.median(shares)
+    return _cell(fmt.percent(value), sub="cold run, ×1", value=value, values=shares,
+                 title=f"median over n={len(shares)} cold runs at ×1 of the share of each "
+                       "run's wall time in file reads and writes (this run has no io sweep)")
 
 
 def _code_cell(code: dict, impl: str) -> dict:
