@@ -64,7 +64,9 @@ def test_the_plain_script_runs_every_planned_cell_and_gets_the_right_answer(quic
     _, _, _, recs = quick_all
     baseline = registry.load().by_name()["baseline"]
     mine = [rec for rec in recs if rec.impl == "baseline"]
-    assert stored(mine) == planned([baseline])
+    # codesize runs once per run, outside the planned slots
+    assert stored(r for r in mine if r.scenario != "codesize") == planned([baseline])
+    assert [r.scenario for r in mine].count("codesize") == 1
     assert all(rec.status == "ok" for rec in mine), [(rec.key, rec.detail) for rec in mine
                                                      if rec.status != "ok"]
     assert all(rec.verify["predictions_match"] for rec in mine if rec.scenario != "codesize")
@@ -84,5 +86,11 @@ def test_every_implementation_runs_every_planned_cell(quick_all):
         # the quick profile's scenarios (cold, noop, resume) each run the whole pipeline or its
         # rest: the right predictions and the steps the scenario expects
         assert rec.status == "ok", (rec.key, rec.status, rec.stderr_tail[-500:])
-        assert rec.verify["predictions_match"] and rec.verify["steps_match"], rec.key
+        assert rec.verify["predictions_match"], rec.key
+        if rec.scenario == "resume" and rec.impl != "baseline":
+            # what a tool's rerun executed is judged by the outcome: by itself, or by the
+            # tool's own recovery command (metaflow's resume, dagster's re-execution)
+            assert rec.outcome in ("resumed", "recovered_by_command"), (rec.key, rec.outcome)
+        else:
+            assert rec.verify["steps_match"], rec.key
         assert rec.detail.survivors == (), rec.key
